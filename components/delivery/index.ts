@@ -1,0 +1,50 @@
+/**
+ * Where Kubernetes objects go (SYSTEM.md §1-2). In `direct` mode Pulumi applies every object to
+ * the cluster. In `argocd` mode the objects of each app are rendered into
+ * `<manifestsPath>/<environment>/<app>/`, the directory Argo CD syncs, by a Kubernetes provider
+ * with `renderYamlToDirectory`; cluster-scoped platform objects still go to the cluster.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+
+export interface DeliveryTargetsArgs {
+    delivery: StackConfig["delivery"];
+    environment: string;
+    /** Provider of the cluster itself. */
+    clusterProvider: k8s.Provider;
+}
+
+/** Directory (relative to the project) that holds the manifests of one app in `argocd` mode. */
+export function appManifestDirectory(delivery: StackConfig["delivery"], environment: string, app: string): string {
+    return `${delivery.manifestsPath}/${environment}/${app}`;
+}
+
+export class DeliveryTargets extends pulumi.ComponentResource {
+    private readonly args: DeliveryTargetsArgs;
+    private readonly renderProviders = new Map<string, k8s.Provider>();
+
+    constructor(name: string, args: DeliveryTargetsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bff-platform:delivery:DeliveryTargets", name, {}, opts);
+        this.args = args;
+        this.registerOutputs({});
+    }
+
+    /** The provider through which the objects of `app` are delivered. */
+    providerFor(app: string): k8s.Provider {
+        const { delivery, environment, clusterProvider } = this.args;
+        if (delivery.mode === "direct") {
+            return clusterProvider;
+        }
+        let provider = this.renderProviders.get(app);
+        if (provider === undefined) {
+            provider = new k8s.Provider(
+                `render-${app}`,
+                { renderYamlToDirectory: appManifestDirectory(delivery, environment, app) },
+                { parent: this },
+            );
+            this.renderProviders.set(app, provider);
+        }
+        return provider;
+    }
+}

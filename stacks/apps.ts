@@ -1,0 +1,48 @@
+/** App layer: namespaces, delivery targets and one BffService per configured service. */
+import * as k8s from "@pulumi/kubernetes";
+import { BffService } from "../components/bff-service";
+import { DEFAULTS, LoadedConfig } from "../components/config";
+import { DeliveryTargets } from "../components/delivery";
+import { recommendedLabels } from "../components/shared";
+
+export interface AppLayer {
+    namespaces: k8s.core.v1.Namespace[];
+    services: BffService[];
+}
+
+export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Provider): AppLayer {
+    const platformLabels = (name: string) => recommendedLabels({ name, component: "namespace", partOf: DEFAULTS.partOf });
+    const namespaceNames = [config.appNamespace, ...new Set(config.gateways.map((g) => g.namespace))];
+    const namespaces = namespaceNames.map(
+        (name) =>
+            new k8s.core.v1.Namespace(
+                name,
+                {
+                    metadata: {
+                        name,
+                        labels: {
+                            ...platformLabels(name),
+                            // App pods get the istio-proxy sidecar; gateways inject their own template.
+                            ...(name === config.appNamespace ? { "istio-injection": "enabled" } : {}),
+                        },
+                    },
+                },
+                { provider: clusterProvider },
+            ),
+    );
+    const appNamespace = namespaces[0];
+    const delivery = new DeliveryTargets("delivery", {
+        delivery: config.delivery,
+        environment: config.environment,
+        clusterProvider,
+    });
+    const services = config.services.map(
+        (service) =>
+            new BffService(
+                service.name,
+                { service, environment: config.environment, namespace: config.appNamespace },
+                { provider: delivery.providerFor(service.name), dependsOn: [appNamespace] },
+            ),
+    );
+    return { namespaces, services };
+}

@@ -1,0 +1,12 @@
+/** Cluster layer: the EKS cluster, its node pools and the provider every later layer uses. */
+import { EksCluster } from "../components/cluster";
+import { LoadedConfig } from "../components/config";
+
+export function createClusterLayer({ config, region }: LoadedConfig): EksCluster {
+    return new EksCluster(config.cluster.name, {
+        cluster: config.cluster,
+        nodePools: config.nodePools,
+        region,
+        tags: { environment: config.environment, "managed-by": "pulumi", project: "bff-platform" },
+    });
+}

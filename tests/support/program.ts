@@ -1,0 +1,57 @@
+/**
+ * Test helpers: run the real program for a stack file (or a variation of it) under the mock
+ * runtime, in `up` or `preview` mode, and look up what it registered.
+ */
+import { join } from "path";
+import { main } from "../../stacks";
+import { Mode, RegisteredResource, runProgram, RunResult } from "../../tools/mock-runtime";
+import { readStackFile, StackFile } from "../../tools/stack-file";
+
+export const PROJECT_DIR = join(__dirname, "..", "..");
+export const STACKS = ["dev", "production"] as const;
+export type StackName = (typeof STACKS)[number];
+
+/** The config map of a committed stack file, as the engine would pass it. */
+export function stackFile(stack: StackName): StackFile {
+    return readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "bff-platform");
+}
+
+/** A copy of a stack's config map with one `bff-platform:` key changed by `edit` (on parsed JSON). */
+export function editConfig(configMap: Record<string, string>, key: string, edit: (value: any) => unknown): Record<string, string> {
+    const fullKey = `bff-platform:${key}`;
+    const current = configMap[fullKey] === undefined ? undefined : JSON.parse(configMap[fullKey]);
+    const copy = current === undefined ? undefined : JSON.parse(JSON.stringify(current));
+    const edited = edit(copy);
+    const result = { ...configMap };
+    const value = edited === undefined ? copy : edited;
+    if (value === undefined) {
+        delete result[fullKey];
+    } else {
+        result[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return result;
+}
+
+/** Runs the program with a config map. */
+export function run(configMap: Record<string, string>, mode: Mode = "up", stack = "test", secretKeys: string[] = []): Promise<RunResult> {
+    return runProgram(main, { project: "bff-platform", stack, configMap, secretKeys, mode });
+}
+
+/** Runs the program for a committed stack file. */
+export function runStack(stack: StackName, mode: Mode = "up"): Promise<RunResult> {
+    const file = stackFile(stack);
+    return run(file.configMap, mode, stack, file.secretKeys);
+}
+
+/** The single resource of `type` named `name`; fails when there is none or several. */
+export function findResource(result: RunResult, type: string, name: string): RegisteredResource {
+    const matches = result.resources.filter((r) => r.type === type && r.name === name);
+    if (matches.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${matches.length}`);
+    }
+    return matches[0];
+}
+
+export function resourcesOfType(result: RunResult, type: string): RegisteredResource[] {
+    return result.resources.filter((r) => r.type === type);
+}

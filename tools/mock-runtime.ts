@@ -1,0 +1,212 @@
+/**
+ * Runs the Pulumi program in-process under the SDK's mock runtime (`pulumi.runtime.setMocks`) and
+ * records every resource it registers, as the engine would receive it: type, name, parent,
+ * options and inputs (secrets and unknowns kept as markers). Synth, the benchmark and the tests
+ * all run the program through here.
+ *
+ * Two modes, as the engine has them: `up`, where cloud-computed outputs get mock values, and
+ * `preview`, where they stay unknown, as on the first `pulumi preview` of a new stack.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import { specialResourceSig, specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+
+export type Mode = "up" | "preview";
+
+/** Marker written wherever an input is a secret: no secret value ever leaves the mock runtime. */
+export const SECRET_MARKER = "[secret]";
+/** Marker for values only known after the cloud creates something (preview mode). */
+export const UNKNOWN_MARKER = "[unknown]";
+
+/** One registered resource, as the engine would see it. */
+export interface RegisteredResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** URN of the parent resource, if any. */
+    parent?: string;
+    /** `false` for component resources. */
+    custom: boolean;
+    /** Provider reference (`<provider urn>::<id>`), if explicit. */
+    provider?: string;
+    protect: boolean;
+    ignoreChanges: string[];
+    deleteBeforeReplace: boolean;
+    dependencies: string[];
+    /** Inputs with secrets as {@link SECRET_MARKER}, unknowns as {@link UNKNOWN_MARKER}, resource references as URNs. */
+    inputs: Record<string, unknown>;
+}
+
+export interface RunResult {
+    resources: RegisteredResource[];
+    /** Stack outputs returned by the program (secrets and unknowns as markers). */
+    outputs: Record<string, unknown>;
+}
+
+export interface RunOptions {
+    project: string;
+    stack: string;
+    /** Flat config map as the engine passes it (`{"bff-platform:services": "<json>"}`). */
+    configMap: Record<string, string>;
+    secretKeys?: string[];
+    mode?: Mode;
+}
+
+/** Thrown when the run itself is broken: duplicate URNs, unhandled rejections, errors in mocks. */
+export class MockRunError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "MockRunError";
+    }
+}
+
+const MOCK_ACCOUNT = "123456789012";
+
+/** Outputs the cloud would compute, for the resource types whose outputs the program reads. */
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const physicalName = typeof inputs.name === "string" ? inputs.name : name;
+    switch (type) {
+        case "aws:eks/cluster:Cluster":
+            return {
+                arn: `arn:aws:eks:ap-northeast-1:${MOCK_ACCOUNT}:cluster/${physicalName}`,
+                endpoint: `https://${physicalName}.mock.eks.amazonaws.com`,
+                certificateAuthority: { data: Buffer.from(`mock-ca-of-${physicalName}`).toString("base64") },
+                name: physicalName,
+            };
+        case "aws:iam/role:Role":
+            return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}`, name: physicalName };
+        case "aws:kms/key:Key":
+            return { arn: `arn:aws:kms:ap-northeast-1:${MOCK_ACCOUNT}:key/${name}`, keyId: name };
+        default:
+            return type.startsWith("aws:") ? { arn: `arn:aws:mock:ap-northeast-1:${MOCK_ACCOUNT}:${type}/${physicalName}` } : {};
+    }
+}
+
+/** Replaces the wire format's secret, unknown and resource-reference encodings with readable markers. */
+export function cleanWireValue(value: unknown): unknown {
+    if (value === unknownValue) {
+        return UNKNOWN_MARKER;
+    }
+    if (Array.isArray(value)) {
+        return value.map(cleanWireValue);
+    }
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[specialSigKey] === specialSecretSig) {
+            return SECRET_MARKER;
+        }
+        if (record[specialSigKey] === specialResourceSig) {
+            return record.urn;
+        }
+        return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, cleanWireValue(v)]));
+    }
+    return value;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getProvider(): string;
+    getProtect(): boolean;
+    getIgnorechangesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getDependenciesList(): string[];
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+/** The SDK's mock monitor, recording what it is asked to register and refusing duplicate URNs. */
+class RecordingMonitor extends MockMonitor {
+    readonly recorded = new Map<string, RegisteredResource>();
+    readonly problems: string[] = [];
+
+    async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
+        const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+        if (this.recorded.has(urn)) {
+            this.problems.push(`duplicate URN ${urn}: two resources share a type, parent type and name`);
+        } else {
+            this.recorded.set(urn, {
+                urn,
+                type: req.getType(),
+                name: req.getName(),
+                parent: req.getParent() || undefined,
+                custom: req.getCustom(),
+                provider: req.getProvider() || undefined,
+                protect: req.getProtect(),
+                ignoreChanges: [...req.getIgnorechangesList()].sort(),
+                deleteBeforeReplace: req.getDeletebeforereplace(),
+                dependencies: [...new Set(req.getDependenciesList())].sort(),
+                inputs: cleanWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            });
+        }
+        return super.registerResource(req, callback);
+    }
+}
+
+async function waitForRegistrations(): Promise<void> {
+    // The SDK's own drain of outstanding RPCs (what `pulumi up` waits for before exiting).
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}
+
+async function resolveOutputs(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        const output = value as pulumi.Output<unknown>;
+        // Internal fields of Output: the same ones `pulumi up` inspects to publish stack outputs.
+        const internal = output as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+        const [known, secret, resolved] = await Promise.all([internal.isKnown, internal.isSecret, internal.promise()]);
+        return secret ? SECRET_MARKER : !known ? UNKNOWN_MARKER : resolveOutputs(resolved);
+    }
+    if (Array.isArray(value)) {
+        return Promise.all(value.map(resolveOutputs));
+    }
+    if (value !== null && typeof value === "object") {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveOutputs(v)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+/**
+ * Runs `program` under mocks with the given config and returns what it registered, sorted by URN.
+ * Fails on duplicate URNs, on unhandled rejections (how errors in mocks and in `apply` surface)
+ * and on errors the program throws (rethrown as they are, so a ConfigError stays a ConfigError).
+ */
+export async function runProgram(program: () => Promise<unknown>, options: RunOptions): Promise<RunResult> {
+    const mode = options.mode ?? "up";
+    const preview = mode === "preview";
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => ({
+            id: preview ? undefined : `${args.name}-id`,
+            state: preview ? { ...args.inputs } : { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) },
+        }),
+        call: (args) => args.inputs,
+    };
+    await pulumi.runtime.setMocks(mocks, options.project, options.stack, preview);
+    const monitor = new RecordingMonitor(mocks);
+    setMockOptions(monitor, options.project, options.stack, preview);
+    pulumi.runtime.setAllConfig(options.configMap, options.secretKeys ?? []);
+
+    try {
+        const returned = await program();
+        await waitForRegistrations();
+        const outputs = (await resolveOutputs(returned ?? {})) as Record<string, unknown>;
+        await waitForRegistrations();
+        // Let rejections raised in the last turn of the event loop be reported before we look.
+        await new Promise((resolve) => setImmediate(resolve));
+        const problems = [...monitor.problems, ...rejections.map((r) => `unhandled rejection: ${r instanceof Error ? (r.stack ?? r.message) : String(r)}`)];
+        if (problems.length > 0) {
+            throw new MockRunError(problems.join("\n"));
+        }
+        const resources = [...monitor.recorded.values()].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+        return { resources, outputs };
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}

@@ -1,0 +1,298 @@
+/**
+ * Turns the resources a run registered into review files: Kubernetes manifests laid out for
+ * kustomize, the full resource list, and the resource and capacity report. Output depends only on
+ * the registered resources and the config, never on time or order of registration.
+ */
+import { stringify } from "yaml";
+import { ISTIO_PROXY_RESOURCES, StackConfig } from "../components/config";
+import {
+    addResources,
+    describeCpu,
+    describeMemory,
+    formatCpu,
+    formatMemory,
+    instanceCapacity,
+    maxRpsWithoutScaleOut,
+    globalLimitCeiling,
+    parseResources,
+    ResourceAmount,
+    scaleResources,
+    ZERO,
+} from "../components/shared";
+import { RegisteredResource } from "./mock-runtime";
+
+/** A Kubernetes object as it would be applied. */
+export interface KubeObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [field: string]: unknown;
+}
+
+const KUBE_TYPE = /^kubernetes:[\w.-]*\/?\w+:\w+$/;
+
+/** Sorts object keys at every level (apiVersion, kind, metadata first at the top) for stable output. */
+export function sortDeep(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(sortDeep);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(
+            Object.keys(value as object)
+                .sort()
+                .map((k) => [k, sortDeep((value as Record<string, unknown>)[k])]),
+        );
+    }
+    return value;
+}
+
+function orderObject(object: Record<string, unknown>): KubeObject {
+    const { apiVersion, kind, metadata, ...rest } = sortDeep(object) as Record<string, unknown>;
+    return { apiVersion, kind, metadata, ...rest } as KubeObject;
+}
+
+/** Every Kubernetes object among the registered resources, whichever provider it goes through. */
+export function kubernetesObjects(resources: RegisteredResource[]): KubeObject[] {
+    return resources
+        .filter((r) => r.custom && KUBE_TYPE.test(r.type) && typeof r.inputs.kind === "string")
+        .map((r) => orderObject(r.inputs))
+        .sort((a, b) => objectPath(a).localeCompare(objectPath(b)));
+}
+
+/** `manifests/`-relative file of an object: `<namespace|_cluster>/<app>/<kind>-<name>.yaml`. */
+export function objectPath(object: KubeObject): string {
+    const namespace = object.metadata.namespace ?? "_cluster";
+    const app = object.metadata.labels?.["app.kubernetes.io/name"] ?? object.metadata.name;
+    return `${namespace}/${app}/${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
+}
+
+function yaml(value: unknown): string {
+    return stringify(value, { lineWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false });
+}
+
+function kustomization(resources: string[]): string {
+    return yaml({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: [...resources].sort() });
+}
+
+/** Files under `manifests/`: one per object, and a kustomization.yaml per app and per namespace. */
+export function renderManifests(objects: KubeObject[]): Map<string, string> {
+    const files = new Map<string, string>();
+    const byDirectory = new Map<string, string[]>();
+    for (const object of objects) {
+        const path = objectPath(object);
+        if (files.has(path)) {
+            throw new Error(`two objects render to manifests/${path}: ${object.kind} ${object.metadata.name}`);
+        }
+        files.set(path, yaml(object));
+        const directory = path.slice(0, path.lastIndexOf("/"));
+        byDirectory.set(directory, [...(byDirectory.get(directory) ?? []), path.slice(directory.length + 1)]);
+    }
+    const appsByNamespace = new Map<string, string[]>();
+    for (const [directory, names] of byDirectory) {
+        files.set(`${directory}/kustomization.yaml`, kustomization(names));
+        const [namespace, app] = directory.split("/");
+        appsByNamespace.set(namespace, [...(appsByNamespace.get(namespace) ?? []), app]);
+    }
+    for (const [namespace, apps] of appsByNamespace) {
+        files.set(`${namespace}/kustomization.yaml`, kustomization(apps));
+    }
+    return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** `resources.json`: every registered resource, sorted by URN, keys sorted. */
+export function renderResourcesJson(resources: RegisteredResource[]): string {
+    return `${JSON.stringify(sortDeep(resources), null, 2)}\n`;
+}
+
+/* ------------------------------------------------------------------ report */
+
+/** A pod-running object with what the report needs. */
+export interface WorkloadFigures {
+    namespace: string;
+    name: string;
+    kind: string;
+    nodeRole: string;
+    minReplicas: number;
+    maxReplicas: number;
+    /** Requests of one pod: all containers, native sidecars and the injected istio-proxy. */
+    podRequests: ResourceAmount;
+    /** What istio-proxy contributes to podRequests (zero when the pod is not meshed). */
+    proxyRequests: ResourceAmount;
+}
+
+type PodTemplate = {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: {
+        containers?: { resources?: { requests?: { cpu?: string; memory?: string } } }[];
+        initContainers?: { restartPolicy?: string; resources?: { requests?: { cpu?: string; memory?: string } } }[];
+        nodeSelector?: Record<string, string>;
+    };
+};
+
+const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "Rollout"]);
+
+/** Whether istio-proxy is injected into a pod of this template in this namespace. */
+function isMeshed(template: PodTemplate, namespaceLabels: Record<string, string>): boolean {
+    const podSetting = template.metadata?.labels?.["sidecar.istio.io/inject"];
+    if (podSetting !== undefined) {
+        return podSetting === "true";
+    }
+    return namespaceLabels["istio-injection"] === "enabled";
+}
+
+/** Replica range and per-pod requests of every Deployment, StatefulSet and Rollout. */
+export function workloadFigures(objects: KubeObject[]): WorkloadFigures[] {
+    const namespaceLabels = new Map(objects.filter((o) => o.kind === "Namespace").map((o) => [o.metadata.name, o.metadata.labels ?? {}]));
+    const hpas = objects.filter((o) => o.kind === "HorizontalPodAutoscaler");
+    return objects
+        .filter((o) => WORKLOAD_KINDS.has(o.kind))
+        .map((o) => {
+            const spec = o.spec as { replicas?: number; template?: PodTemplate };
+            const template = spec.template ?? {};
+            const namespace = o.metadata.namespace ?? "default";
+            const hpa = hpas.find((h) => {
+                const ref = (h.spec as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef;
+                return h.metadata.namespace === namespace && ref.kind === o.kind && ref.name === o.metadata.name;
+            });
+            const hpaSpec = hpa?.spec as { minReplicas?: number; maxReplicas: number } | undefined;
+            const containers = [
+                ...(template.spec?.containers ?? []),
+                // Native sidecars (restartPolicy: Always) run beside the app for the pod's whole life.
+                ...(template.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
+            ];
+            const annotations = template.metadata?.annotations ?? {};
+            const proxyRequests = isMeshed(template, namespaceLabels.get(namespace) ?? {})
+                ? parseResources({
+                      cpu: annotations["sidecar.istio.io/proxyCPU"] ?? ISTIO_PROXY_RESOURCES.requests.cpu,
+                      memory: annotations["sidecar.istio.io/proxyMemory"] ?? ISTIO_PROXY_RESOURCES.requests.memory,
+                  })
+                : ZERO;
+            return {
+                namespace,
+                name: o.metadata.name,
+                kind: o.kind,
+                nodeRole: template.spec?.nodeSelector?.["node-role"] ?? "any",
+                minReplicas: hpaSpec?.minReplicas ?? spec.replicas ?? 1,
+                maxReplicas: hpaSpec?.maxReplicas ?? spec.replicas ?? 1,
+                podRequests: addResources(...containers.map((c) => parseResources(c.resources?.requests)), proxyRequests),
+                proxyRequests,
+            };
+        });
+}
+
+function cpuMem(amount: ResourceAmount): string {
+    return `${formatCpu(amount.cpuMillis)} / ${formatMemory(amount.memoryBytes)}`;
+}
+
+function table(header: string[], rows: string[][]): string {
+    const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+    return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** `report.md`: requests × replicas per workload and node role (SYSTEM.md §1) and the capacity figures of §5. */
+export function renderReport(config: StackConfig, stack: string, objects: KubeObject[]): string {
+    const workloads = workloadFigures(objects);
+    const sections: string[] = [`# Resource report: stack \`${stack}\` (environment \`${config.environment}\`)`, ""];
+    sections.push(
+        "Requests are per pod and include istio-proxy where the pod is meshed; totals multiply them by the replica range " +
+            "(HPA min..max, or the fixed count). The HPA measures CPU utilization against these summed requests.",
+        "",
+        "## Workloads",
+        "",
+        table(
+            ["namespace", "workload", "node role", "replicas", "requests per pod (cpu / memory)", "of which istio-proxy", "total at min", "total at max"],
+            workloads.map((w) => [
+                w.namespace,
+                `${w.kind} ${w.name}`,
+                w.nodeRole,
+                w.minReplicas === w.maxReplicas ? String(w.minReplicas) : `${w.minReplicas}..${w.maxReplicas}`,
+                cpuMem(w.podRequests),
+                cpuMem(w.proxyRequests),
+                cpuMem(scaleResources(w.podRequests, w.minReplicas)),
+                cpuMem(scaleResources(w.podRequests, w.maxReplicas)),
+            ]),
+        ),
+        "",
+        "## Totals per node role",
+        "",
+    );
+    const roles = [...new Set([...workloads.map((w) => w.nodeRole), ...config.nodePools.map((p) => p.role)])].sort();
+    sections.push(
+        table(
+            ["node role", "requests at min", "requests at max", "node pool capacity at min..max size", "fits at max"],
+            roles.map((role) => {
+                const mine = workloads.filter((w) => w.nodeRole === role);
+                const atMin = addResources(...mine.map((w) => scaleResources(w.podRequests, w.minReplicas)));
+                const atMax = addResources(...mine.map((w) => scaleResources(w.podRequests, w.maxReplicas)));
+                const pools = config.nodePools.filter((p) => p.role === role);
+                const perNode = pools.map((p) => ({ pool: p, capacity: instanceCapacity(p.instanceTypes[0]) }));
+                const known = perNode.every((p) => p.capacity !== undefined) && pools.length > 0;
+                const capacityAt = (size: "minSize" | "maxSize") =>
+                    addResources(...perNode.map(({ pool, capacity }) => scaleResources(capacity as ResourceAmount, pool[size])));
+                const maxCapacity = known ? capacityAt("maxSize") : undefined;
+                return [
+                    role,
+                    `${describeCpu(atMin.cpuMillis)}, ${describeMemory(atMin.memoryBytes)}`,
+                    `${describeCpu(atMax.cpuMillis)}, ${describeMemory(atMax.memoryBytes)}`,
+                    pools.length === 0
+                        ? "no pool"
+                        : known
+                          ? `${describeCpu(capacityAt("minSize").cpuMillis)}..${describeCpu((maxCapacity as ResourceAmount).cpuMillis)}, ` +
+                            `${describeMemory(capacityAt("minSize").memoryBytes)}..${describeMemory((maxCapacity as ResourceAmount).memoryBytes)}`
+                          : "unknown instance type",
+                    maxCapacity === undefined
+                        ? "n/a"
+                        : atMax.cpuMillis <= maxCapacity.cpuMillis && atMax.memoryBytes <= maxCapacity.memoryBytes
+                          ? "yes"
+                          : "**no**",
+                ];
+            }),
+        ),
+        "",
+        "Node capacity is the instance's vCPU and memory; allocatable is lower (kubelet, system reservations, DaemonSets).",
+        "",
+        "## Capacity (handbook §15)",
+        "",
+    );
+
+    const capacityRows = config.services
+        .filter((s) => s.capacity !== undefined)
+        .map((s) => {
+            const workload = workloads.find((w) => w.name === s.name && w.namespace === config.appNamespace);
+            const perPod = workload?.podRequests.cpuMillis ?? 0;
+            const maxReplicas = s.hpa?.maxReplicas ?? s.replicas ?? 1;
+            const trigger = s.capacity?.triggerRpsPerPod ?? 0;
+            const maxRps = perPod > 0 ? maxRpsWithoutScaleOut({ totalCpuMillis: perPod * maxReplicas, perPodCpuMillis: perPod, triggerRpsPerPod: trigger }) : 0;
+            return { service: s, perPod, maxReplicas, trigger, maxRps };
+        });
+    if (capacityRows.length === 0) {
+        sections.push("No service declares `capacity` (HPA trigger rps from a load test): nothing to compute.", "");
+    } else {
+        sections.push(
+            "max rps without scale-out = (total requests.cpu at max / per-pod requests.cpu) × HPA trigger rps per pod.",
+            "",
+            table(
+                ["service", "per-pod cpu request", "max replicas", "HPA trigger rps/pod", "max rps without scale-out", "local limit rps/pod", "pod performance limit rps"],
+                capacityRows.map((r) => [
+                    r.service.name,
+                    formatCpu(r.perPod),
+                    String(r.maxReplicas),
+                    String(r.trigger),
+                    String(r.maxRps),
+                    r.service.rateLimit?.local === undefined ? "-" : String(r.service.rateLimit.local.requestsPerSecond),
+                    r.service.capacity?.podPerformanceRps === undefined ? "-" : String(r.service.capacity.podPerformanceRps),
+                ]),
+            ),
+            "",
+        );
+        const bffRps = capacityRows.reduce((sum, r) => sum + r.maxRps, 0);
+        const backendRps = config.backends.length === 0 ? undefined : Math.min(...config.backends.map((b) => b.maxRps));
+        sections.push(
+            `BFF capacity without scale-out (services with capacity figures): ${bffRps} rps. ` +
+                `Smallest backend capacity: ${backendRps === undefined ? "not declared" : `${backendRps} rps`}. ` +
+                `Ceiling for a global limit: ${globalLimitCeiling(bffRps, backendRps)} rps.`,
+            "",
+        );
+    }
+    return `${sections.join("\n").trimEnd()}\n`;
+}
