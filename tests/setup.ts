@@ -19,10 +19,10 @@ const rejections: unknown[] = [];
 process.on("unhandledRejection", (reason) => rejections.push(reason));
 
 export const mochaHooks = {
-    afterEach(this: Mocha.Context) {
+    afterEach() {
         if (rejections.length > 0) {
             const reasons = rejections.splice(0).map((r) => (r instanceof Error ? (r.stack ?? r.message) : String(r)));
-            this.test?.error(new Error(`unhandled rejection during the test:\n${reasons.join("\n")}`));
+            throw new Error(`unhandled rejection during the test:\n${reasons.join("\n")}`);
         }
     },
 };

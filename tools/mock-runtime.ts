@@ -123,7 +123,12 @@ class RecordingMonitor extends MockMonitor {
     readonly problems: string[] = [];
 
     async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
-        const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+        // newUrn is private in the SDK's typings; it is the URN the mock monitor itself assigns.
+        const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(
+            req.getParent(),
+            req.getType(),
+            req.getName(),
+        );
         if (this.recorded.has(urn)) {
             this.problems.push(`duplicate URN ${urn}: two resources share a type, parent type and name`);
         } else {
