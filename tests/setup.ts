@@ -4,6 +4,7 @@
  * rejections (how errors thrown inside mocks and `apply` callbacks surface) into test failures.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { reportedRejections } from "../tools/mock-runtime";
 
 void pulumi.runtime.setMocks(
     {
@@ -18,10 +19,18 @@ void pulumi.runtime.setMocks(
 const rejections: unknown[] = [];
 process.on("unhandledRejection", (reason) => rejections.push(reason));
 
+/** Rejections not already reported as the MockRunError of a program run. */
+function unreported(): unknown[] {
+    const fresh = rejections.splice(0).filter((r) => !reportedRejections.has(r));
+    reportedRejections.clear();
+    return fresh;
+}
+
 export const mochaHooks = {
     afterEach() {
-        if (rejections.length > 0) {
-            const reasons = rejections.splice(0).map((r) => (r instanceof Error ? (r.stack ?? r.message) : String(r)));
+        const fresh = unreported();
+        if (fresh.length > 0) {
+            const reasons = fresh.map((r) => (r instanceof Error ? (r.stack ?? r.message) : String(r)));
             throw new Error(`unhandled rejection during the test:\n${reasons.join("\n")}`);
         }
     },

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import { getStore } from "@pulumi/pulumi/runtime/state";
 import { specialResourceSig, specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 export type Mode = "up" | "preview";
@@ -51,6 +52,8 @@ export interface RunOptions {
     configMap: Record<string, string>;
     secretKeys?: string[];
     mode?: Mode;
+    /** Called for every registration as it happens (tests use it to see what a failing run registered). */
+    onRegister?: (resource: RegisteredResource) => void;
 }
 
 /** Thrown when the run itself is broken: duplicate URNs, unhandled rejections, errors in mocks. */
@@ -62,6 +65,12 @@ export class MockRunError extends Error {
 }
 
 const MOCK_ACCOUNT = "123456789012";
+
+/**
+ * Rejections a run already turned into its MockRunError, so that a process-wide watcher (the
+ * test setup) does not report them a second time.
+ */
+export const reportedRejections = new Set<unknown>();
 
 /** Outputs the cloud would compute, for the resource types whose outputs the program reads. */
 function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -122,6 +131,13 @@ class RecordingMonitor extends MockMonitor {
     readonly recorded = new Map<string, RegisteredResource>();
     readonly problems: string[] = [];
 
+    constructor(
+        mocks: pulumi.runtime.Mocks,
+        private readonly onRegister?: (resource: RegisteredResource) => void,
+    ) {
+        super(mocks);
+    }
+
     async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
         // newUrn is private in the SDK's typings; it is the URN the mock monitor itself assigns.
         const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(
@@ -145,6 +161,7 @@ class RecordingMonitor extends MockMonitor {
                 dependencies: [...new Set(req.getDependenciesList())].sort(),
                 inputs: cleanWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
             });
+            this.onRegister?.(this.recorded.get(urn) as RegisteredResource);
         }
         return super.registerResource(req, callback);
     }
@@ -183,7 +200,10 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
     const mode = options.mode ?? "up";
     const preview = mode === "preview";
     const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
+    const onRejection = (reason: unknown) => {
+        rejections.push(reason);
+        reportedRejections.add(reason);
+    };
     process.on("unhandledRejection", onRejection);
 
     const mocks: pulumi.runtime.Mocks = {
@@ -194,8 +214,13 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
         call: (args) => args.inputs,
     };
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, preview);
-    const monitor = new RecordingMonitor(mocks);
+    // setMockOptions resets the engine feature flags that setMocks turned on (secrets, resource
+    // references, ...): without them secrets would be serialized as plain values. Keep them.
+    const store = getStore() as unknown as Record<string, unknown>;
+    const features = Object.fromEntries(Object.entries(store).filter(([key]) => key.startsWith("supports")));
+    const monitor = new RecordingMonitor(mocks, options.onRegister);
     setMockOptions(monitor, options.project, options.stack, preview);
+    Object.assign(store, features);
     pulumi.runtime.setAllConfig(options.configMap, options.secretKeys ?? []);
 
     try {

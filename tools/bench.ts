@@ -1,0 +1,182 @@
+/**
+ * `npm run bench [-- --sizes 10,100,500] [--repeats 3]`
+ *
+ * Synth time and peak memory for generated stacks of growing size: Pulumi.production.yaml with
+ * `bff-platform:services` replaced by N clones of the production services (see
+ * tools/bench-worker.ts). Each size runs in a fresh child process, so its peak RSS is its own;
+ * the timed part is `synthesizeStackFile` alone, after module loading and a warm-up run.
+ * Prints figures; exits non-zero only when a child fails.
+ */
+import { fork } from "child_process";
+import { join } from "path";
+import type { WorkerResult } from "./bench-worker";
+
+const DEFAULT_SIZES = [10, 100, 500];
+const DEFAULT_REPEATS = 3;
+/** Synth of a 100-service stack should stay under this (ms). */
+const TARGET_100_MS = 3000;
+
+interface BenchOptions {
+    sizes: number[];
+    repeats: number;
+}
+
+class UsageError extends Error {}
+
+const USAGE = "usage: npm run bench [-- --sizes 10,100,500] [--repeats 3]";
+
+function positiveInt(text: string | undefined, what: string): number {
+    const value = Number(text);
+    if (text === undefined || text.trim() === "" || !Number.isInteger(value) || value < 1) {
+        throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(text ?? "")}`);
+    }
+    return value;
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+    const options: BenchOptions = { sizes: DEFAULT_SIZES, repeats: DEFAULT_REPEATS };
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+        const value = () => {
+            const v = inline ?? argv[++i];
+            if (v === undefined || v.startsWith("--")) {
+                throw new UsageError(`${flag} needs a value`);
+            }
+            return v;
+        };
+        if (flag === "--sizes") {
+            const sizes = value()
+                .split(",")
+                .map((s) => positiveInt(s, "each of --sizes"));
+            options.sizes = [...new Set(sizes)].sort((a, b) => a - b);
+        } else if (flag === "--repeats") {
+            options.repeats = positiveInt(value(), "--repeats");
+        } else if (flag === "--help" || flag === "-h") {
+            throw new UsageError("");
+        } else {
+            throw new UsageError(`unknown argument ${argv[i]}`);
+        }
+    }
+    return options;
+}
+
+/** Runs one size in a fresh Node process (ts-node, --expose-gc for a collection before each run). */
+function runSize(services: number, repeats: number): Promise<WorkerResult> {
+    return new Promise((resolve, reject) => {
+        const child = fork(join(__dirname, "bench-worker.ts"), [String(services), "--repeats", String(repeats)], {
+            execArgv: ["--expose-gc", "-r", "ts-node/register/transpile-only"],
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+        });
+        let result: WorkerResult | undefined;
+        child.on("message", (message) => {
+            result = message as WorkerResult;
+        });
+        child.on("error", reject);
+        child.on("exit", (code, signal) => {
+            if (code === 0 && result !== undefined) {
+                resolve(result);
+            } else {
+                reject(new Error(`worker for ${services} services ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`}`));
+            }
+        });
+    });
+}
+
+function table(header: string[], rows: string[][]): string {
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (cells: string[]) => `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(" | ")} |`;
+    const rule = `|${widths.map((w, c) => (c === 0 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+    return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+const ms = (value: number) => value.toFixed(0);
+
+async function main(): Promise<number> {
+    let options: BenchOptions;
+    try {
+        options = parseArgs(process.argv.slice(2));
+    } catch (error) {
+        if (error instanceof UsageError) {
+            console.error(error.message === "" ? USAGE : `bench: ${error.message}\n${USAGE}`);
+            return error.message === "" ? 0 : 64;
+        }
+        throw error;
+    }
+    const { sizes, repeats } = options;
+    console.log(
+        `bench: synth of Pulumi.production.yaml with N generated services, N = ${sizes.join(", ")}; ` +
+            `one fresh process per size, median of ${repeats} run${repeats === 1 ? "" : "s"}.`,
+    );
+    console.log(
+        "bench: timed = synthesizeStackFile only (validation, program under mocks, rendering); " +
+            "module loading and a 10-service warm-up run (JIT) are excluded.\n",
+    );
+
+    const results: WorkerResult[] = [];
+    let failed = false;
+    for (const services of sizes) {
+        const started = Date.now();
+        try {
+            const result = await runSize(services, repeats);
+            results.push(result);
+            console.log(
+                `  ${String(services).padStart(5)} services: runs ${result.runsMs.map(ms).join(", ")} ms; ` +
+                    `module load ${ms(result.moduleLoadMs)} ms, warm-up ${ms(result.warmupMs)} ms ` +
+                    `(child total ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+            );
+        } catch (error) {
+            failed = true;
+            console.error(`bench: ${(error as Error).message}`);
+        }
+    }
+    if (results.length === 0) {
+        return 1;
+    }
+
+    console.log();
+    console.log(
+        table(
+            ["services", "resources", "k8s objects", "median synth ms", "ms per service", "peak RSS MiB"],
+            results.map((r) => [
+                String(r.services),
+                String(r.resources),
+                String(r.objects),
+                ms(r.medianMs),
+                (r.medianMs / r.services).toFixed(1),
+                r.peakRssMiB.toFixed(0),
+            ]),
+        ),
+    );
+    const loads = results.map((r) => r.moduleLoadMs);
+    console.log(
+        `\nmodule load (require of synth, the program and the SDKs; not timed above): ` +
+            `${ms(Math.min(...loads))}-${ms(Math.max(...loads))} ms per process`,
+    );
+
+    console.log("\ngrowth (linear synth grows as the service count):");
+    for (let i = 1; i < results.length; i++) {
+        const [small, large] = [results[i - 1], results[i]];
+        const actual = large.medianMs / small.medianMs;
+        const ideal = large.services / small.services;
+        const verdict = actual <= ideal * 1.15 ? "about linear or better" : `super-linear (x${(actual / ideal).toFixed(2)} of ideal)`;
+        console.log(
+            `  time(${large.services})/time(${small.services}) = ${actual.toFixed(2)}  (ideal ${ideal.toFixed(1)}): ${verdict}`,
+        );
+    }
+    const hundred = results.find((r) => r.services === 100);
+    if (hundred !== undefined) {
+        const under = hundred.medianMs < TARGET_100_MS;
+        console.log(
+            `\ntarget: 100 services in under ${TARGET_100_MS / 1000} s: ${ms(hundred.medianMs)} ms -> ${under ? "met" : "NOT met"}`,
+        );
+    }
+    return failed ? 1 : 0;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (error) => {
+        console.error(error);
+        process.exit(1);
+    },
+);
