@@ -32,7 +32,10 @@ describe("stack configuration", () => {
     it("describes a production-sized frontend: 12+ services, pc and sp hosts, on-demand nodes", () => {
         const { config } = parseStackConfig(production());
         assert.ok(config.services.length >= 12, `${config.services.length} services`);
-        assert.deepEqual(config.hosts.map((h) => h.name), ["pc", "sp"]);
+        assert.deepEqual(
+            config.hosts.map((h) => h.name),
+            ["pc", "sp"],
+        );
         assert.ok(config.services.some((s) => s.name === "pc-web") && config.services.some((s) => s.name === "sp-web"));
         assert.ok(config.nodePools.every((p) => p.capacityType === "ON_DEMAND"));
         assert.equal(config.delivery.targetRevision, "release/production");
@@ -105,14 +108,19 @@ describe("stack configuration", () => {
     it("keeps room in service names for the longest derived suffix", () => {
         const ok = "a".repeat(55);
         assert.doesNotThrow(() => parseStackConfig(editService(0, (s) => (s.name = ok))));
-        assert.match(problemsOf(editService(0, (s) => (s.name = "a".repeat(56))))[0], /services\[0\]\.name: .* 56 characters long, more than the 55 allowed here/);
+        assert.match(
+            problemsOf(editService(0, (s) => (s.name = "a".repeat(56))))[0],
+            /services\[0\]\.name: .* 56 characters long, more than the 55 allowed here/,
+        );
     });
 
     it("checks types and says what was given", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.hpa.maxReplicas = "20"))), [
             'bff-platform:services[0].hpa.maxReplicas: must be a number, got string "20"',
         ]);
-        assert.deepEqual(problemsOf(editService(0, (s) => delete s.resources)), ["bff-platform:services[0].resources: is required (expected object)"]);
+        assert.deepEqual(problemsOf(editService(0, (s) => delete s.resources)), [
+            "bff-platform:services[0].resources: is required (expected object)",
+        ]);
         assert.deepEqual(problemsOf(editService(0, (s) => (s.runtime = "deno"))), [
             'bff-platform:services[0].runtime: "deno" is not allowed; allowed values: "nodejs", "ruby", "scala", "php"',
         ]);
@@ -125,12 +133,20 @@ describe("stack configuration", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.resources.requests.cpu = "2"))), [
             "bff-platform:services[0].resources.requests.cpu: 2 is above limits.cpu 1",
         ]);
-        assert.match(problemsOf(editService(0, (s) => (s.resources.limits.memory = "1 GB")))[0], /limits\.memory: "1 GB" is not a Kubernetes quantity/);
+        assert.match(
+            problemsOf(editService(0, (s) => (s.resources.limits.memory = "1 GB")))[0],
+            /limits\.memory: "1 GB" is not a Kubernetes quantity/,
+        );
     });
 
     it("requires replicas without an HPA and refuses them with one", () => {
-        assert.deepEqual(problemsOf(editService(13, (s) => delete s.replicas)), ["bff-platform:services[13].replicas: is required when no hpa is set"]);
-        assert.match(problemsOf(editService(0, (s) => (s.replicas = 3)))[0], /services\[0\]\.replicas: conflicts with hpa: the autoscaler owns the replica count/);
+        assert.deepEqual(problemsOf(editService(13, (s) => delete s.replicas)), [
+            "bff-platform:services[13].replicas: is required when no hpa is set",
+        ]);
+        assert.match(
+            problemsOf(editService(0, (s) => (s.replicas = 3)))[0],
+            /services\[0\]\.replicas: conflicts with hpa: the autoscaler owns the replica count/,
+        );
     });
 
     it("checks references between sections", () => {
@@ -144,7 +160,9 @@ describe("stack configuration", () => {
             "bff-platform:services[2].routes[0].pathPrefix: / on host pc is already routed to pc-web",
         ]);
         const noWorkers = editConfig(production(), "nodePools", (pools) => pools.filter((p: { role: string }) => p.role !== "worker"));
-        assert.deepEqual(problemsOf(noWorkers), ['bff-platform:nodePools: needs at least one pool with role "worker": services run on worker nodes']);
+        assert.deepEqual(problemsOf(noWorkers), [
+            'bff-platform:nodePools: needs at least one pool with role "worker": services run on worker nodes',
+        ]);
     });
 
     it("keeps node pool sizes consistent", () => {

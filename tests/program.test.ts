@@ -101,10 +101,13 @@ describe("the program under the mock runtime", () => {
 
     it("labels the app namespace for istio-proxy injection", async () => {
         const result = await runStack("dev");
-        const labels = (findResource(result, "kubernetes:core/v1:Namespace", "frontend").inputs.metadata as { labels: Record<string, string> }).labels;
+        const labels = (
+            findResource(result, "kubernetes:core/v1:Namespace", "frontend").inputs.metadata as { labels: Record<string, string> }
+        ).labels;
         assert.equal(labels["istio-injection"], "enabled");
-        const gatewayLabels = (findResource(result, "kubernetes:core/v1:Namespace", "frontend-gateway").inputs.metadata as { labels: Record<string, string> })
-            .labels;
+        const gatewayLabels = (
+            findResource(result, "kubernetes:core/v1:Namespace", "frontend-gateway").inputs.metadata as { labels: Record<string, string> }
+        ).labels;
         assert.equal(gatewayLabels["istio-injection"], undefined);
     });
 });
@@ -118,7 +121,8 @@ describe("the mock runtime's own checks", () => {
                 new k8s.core.v1.ConfigMap("same", { metadata: { name: "a" } });
                 new k8s.core.v1.ConfigMap("same", { metadata: { name: "b" } });
             }, options),
-            (error: unknown) => error instanceof MockRunError && /duplicate URN urn:pulumi:s::p::kubernetes:core\/v1:ConfigMap::same/.test(error.message),
+            (error: unknown) =>
+                error instanceof MockRunError && /duplicate URN urn:pulumi:s::p::kubernetes:core\/v1:ConfigMap::same/.test(error.message),
         );
     });
 

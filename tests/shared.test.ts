@@ -164,7 +164,10 @@ describe("capacity formulas (SYSTEM.md §5)", () => {
     it("requires the local limit between the HPA trigger and the pod performance limit", () => {
         assert.deepEqual(checkLocalLimit({ localRps: 10, triggerRps: 8, performanceRps: 14 }), []);
         assert.match(checkLocalLimit({ localRps: 8, triggerRps: 8, performanceRps: 14 })[0], /not above the HPA trigger of 8 rps/);
-        assert.match(checkLocalLimit({ localRps: 14, triggerRps: 8, performanceRps: 14 })[0], /not below the pod performance limit of 14 rps/);
+        assert.match(
+            checkLocalLimit({ localRps: 14, triggerRps: 8, performanceRps: 14 })[0],
+            /not below the pod performance limit of 14 rps/,
+        );
     });
 
     it("counts sidecar requests in the HPA utilization basis", () => {

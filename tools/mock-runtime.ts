@@ -10,7 +10,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
-import { getStore } from "@pulumi/pulumi/runtime/state";
 import { specialResourceSig, specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 export type Mode = "up" | "preview";
@@ -216,7 +215,9 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, preview);
     // setMockOptions resets the engine feature flags that setMocks turned on (secrets, resource
     // references, ...): without them secrets would be serialized as plain values. Keep them.
-    const store = getStore() as unknown as Record<string, unknown>;
+    // getStore is part of the SDK runtime but missing from its type declarations.
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+    const store = state.getStore();
     const features = Object.fromEntries(Object.entries(store).filter(([key]) => key.startsWith("supports")));
     const monitor = new RecordingMonitor(mocks, options.onRegister);
     setMockOptions(monitor, options.project, options.stack, preview);
@@ -230,7 +231,10 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
         await waitForRegistrations();
         // Let rejections raised in the last turn of the event loop be reported before we look.
         await new Promise((resolve) => setImmediate(resolve));
-        const problems = [...monitor.problems, ...rejections.map((r) => `unhandled rejection: ${r instanceof Error ? (r.stack ?? r.message) : String(r)}`)];
+        const problems = [
+            ...monitor.problems,
+            ...rejections.map((r) => `unhandled rejection: ${r instanceof Error ? (r.stack ?? r.message) : String(r)}`),
+        ];
         if (problems.length > 0) {
             throw new MockRunError(problems.join("\n"));
         }

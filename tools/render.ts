@@ -200,7 +200,16 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
         "## Workloads",
         "",
         table(
-            ["namespace", "workload", "node role", "replicas", "requests per pod (cpu / memory)", "of which istio-proxy", "total at min", "total at max"],
+            [
+                "namespace",
+                "workload",
+                "node role",
+                "replicas",
+                "requests per pod (cpu / memory)",
+                "of which istio-proxy",
+                "total at min",
+                "total at max",
+            ],
             workloads.map((w) => [
                 w.namespace,
                 `${w.kind} ${w.name}`,
@@ -262,7 +271,10 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
             const perPod = workload?.podRequests.cpuMillis ?? 0;
             const maxReplicas = s.hpa?.maxReplicas ?? s.replicas ?? 1;
             const trigger = s.capacity?.triggerRpsPerPod ?? 0;
-            const maxRps = perPod > 0 ? maxRpsWithoutScaleOut({ totalCpuMillis: perPod * maxReplicas, perPodCpuMillis: perPod, triggerRpsPerPod: trigger }) : 0;
+            const maxRps =
+                perPod > 0
+                    ? maxRpsWithoutScaleOut({ totalCpuMillis: perPod * maxReplicas, perPodCpuMillis: perPod, triggerRpsPerPod: trigger })
+                    : 0;
             return { service: s, perPod, maxReplicas, trigger, maxRps };
         });
     if (capacityRows.length === 0) {
@@ -272,7 +284,15 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
             "max rps without scale-out = (total requests.cpu at max / per-pod requests.cpu) × HPA trigger rps per pod.",
             "",
             table(
-                ["service", "per-pod cpu request", "max replicas", "HPA trigger rps/pod", "max rps without scale-out", "local limit rps/pod", "pod performance limit rps"],
+                [
+                    "service",
+                    "per-pod cpu request",
+                    "max replicas",
+                    "HPA trigger rps/pod",
+                    "max rps without scale-out",
+                    "local limit rps/pod",
+                    "pod performance limit rps",
+                ],
                 capacityRows.map((r) => [
                     r.service.name,
                     formatCpu(r.perPod),

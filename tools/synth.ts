@@ -52,7 +52,12 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
 }
 
 /** Same as {@link synthesize}, for a stack file already read (or generated, as the benchmark does). */
-export async function synthesizeStackFile(args: { project: string; stack: string; stackFile: StackFile; mode?: Mode }): Promise<SynthResult> {
+export async function synthesizeStackFile(args: {
+    project: string;
+    stack: string;
+    stackFile: StackFile;
+    mode?: Mode;
+}): Promise<SynthResult> {
     const { project, stack, stackFile } = args;
     const { config } = parseStackConfig(stackFile.configMap, stackFile.secretKeys);
     const run = await runProgram(main, {

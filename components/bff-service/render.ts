@@ -63,7 +63,10 @@ function container(service: ServiceConfig, configMapName: string): k8s.types.inp
         envFrom: [{ configMapRef: { name: configMapName } }],
         env: [
             // Worker count follows the CPU request (SYSTEM.md §6): 1000 = one core.
-            { name: "CPU_REQUEST_MILLICORES", valueFrom: { resourceFieldRef: { containerName: APP_CONTAINER, resource: "requests.cpu", divisor: "1m" } } },
+            {
+                name: "CPU_REQUEST_MILLICORES",
+                valueFrom: { resourceFieldRef: { containerName: APP_CONTAINER, resource: "requests.cpu", divisor: "1m" } },
+            },
             { name: "PORT", value: String(port) },
         ],
         resources: {
@@ -115,7 +118,12 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
             },
         },
         topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+            {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: selector },
+            },
         ],
         terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
         securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
@@ -142,7 +150,9 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
                 type: "ClusterIP",
                 selector,
                 // The "http" port name tells Istio the protocol (no sniffing).
-                ports: [{ name: "http", port: service.port ?? RUNTIME_DEFAULTS[service.runtime].port, targetPort: "http", protocol: "TCP" }],
+                ports: [
+                    { name: "http", port: service.port ?? RUNTIME_DEFAULTS[service.runtime].port, targetPort: "http", protocol: "TCP" },
+                ],
             },
         },
         podDisruptionBudget: {

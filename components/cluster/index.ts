@@ -41,7 +41,12 @@ const NODE_POLICIES = [
 ];
 
 /** Builds a kubeconfig that authenticates with `aws eks get-token` (no static credential in it). */
-export function kubeconfigFor(args: { name: pulumi.Input<string>; endpoint: pulumi.Input<string>; caData: pulumi.Input<string>; region: string }) {
+export function kubeconfigFor(args: {
+    name: pulumi.Input<string>;
+    endpoint: pulumi.Input<string>;
+    caData: pulumi.Input<string>;
+    region: string;
+}) {
     return pulumi.all([args.name, args.endpoint, args.caData]).apply(([name, endpoint, caData]) =>
         JSON.stringify({
             apiVersion: "v1",
@@ -153,7 +158,8 @@ export class EksCluster extends pulumi.ComponentResource {
                         // One node at a time: PDBs keep serving pods available while nodes are replaced.
                         updateConfig: { maxUnavailable: 1 },
                         labels: { [NODE_ROLE_LABEL]: pool.role },
-                        taints: pool.role === "gateway" ? [{ key: GATEWAY_TAINT.key, value: GATEWAY_TAINT.value, effect: "NO_SCHEDULE" }] : [],
+                        taints:
+                            pool.role === "gateway" ? [{ key: GATEWAY_TAINT.key, value: GATEWAY_TAINT.value, effect: "NO_SCHEDULE" }] : [],
                         tags: {
                             ...tags,
                             // Auto-discovery tags of the Cluster Autoscaler (SYSTEM.md §8).

@@ -34,9 +34,7 @@ export interface LoadedConfig {
 
 /** Formats a zod path as `services[3].routes[0].host`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-    return path
-        .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
-        .join("");
+    return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
 }
 
 /** Allowed keys of the object schema found by following `path` through arrays, records and wrappers. */
@@ -99,7 +97,13 @@ function suggestion(key: string, allowed: string[]): string {
 }
 
 function describeType(value: unknown): string {
-    return value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+    return value === null
+        ? "null"
+        : Array.isArray(value)
+          ? "a list"
+          : typeof value === "object"
+            ? "an object"
+            : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** Valued at `path` in the raw input, for messages that show what the user wrote. */

@@ -75,13 +75,9 @@ const clusterSchema = z.strictObject({
     /** CIDRs allowed to reach a public endpoint. */
     publicAccessCidrs: z.array(z.cidrv4()).default([]),
     /** IAM role ARNs granted cluster-admin through EKS access entries. */
-    adminRoleArns: z
-        .array(z.string().regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "must be an IAM role ARN" }))
-        .default([]),
+    adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "must be an IAM role ARN" })).default([]),
     /** Control-plane log types sent to CloudWatch. */
-    logTypes: z
-        .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
-        .default([...DEFAULTS.clusterLogTypes]),
+    logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default([...DEFAULTS.clusterLogTypes]),
 });
 
 export const NODE_ROLES = ["gateway", "worker", "system"] as const;
@@ -92,7 +88,9 @@ const nodePoolSchema = z.strictObject({
     /** `node-role` label of the nodes; gateway nodes are also tainted for gateway pods only. */
     role: z.enum(NODE_ROLES),
     /** EC2 instance types; list several for spot so that one market's shortage does not empty the pool. */
-    instanceTypes: z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" })).min(1),
+    instanceTypes: z
+        .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" }))
+        .min(1),
     /** SPOT for dev/QA, ON_DEMAND for production (SYSTEM.md §8). */
     capacityType: z.enum(["ON_DEMAND", "SPOT"]),
     minSize: nonNegativeInt,
@@ -172,7 +170,10 @@ const serviceSchema = z.strictObject({
     /** Container port; defaults by runtime. */
     port: z.number().int().min(1).max(65535).optional(),
     /** Readiness and liveness path; defaults by runtime. */
-    healthPath: z.string().regex(/^\/\S*$/, { error: "must be a path starting with '/'" }).optional(),
+    healthPath: z
+        .string()
+        .regex(/^\/\S*$/, { error: "must be a path starting with '/'" })
+        .optional(),
     routes: z.array(routeSchema).default([]),
     /** Plain environment variables (no secrets: those live in the secrets repository). */
     env: z
@@ -210,7 +211,10 @@ const rateLimitsSchema = z.strictObject({
             /** Let traffic through when the ratelimit service is down; local limits still protect. */
             failureModeDeny: z.boolean().default(false),
             /** Time the gateway waits for the ratelimit service, e.g. "50ms". */
-            timeout: z.string().regex(/^\d+(ms|s)$/, { error: 'must be a duration such as "50ms" or "1s"' }).default("50ms"),
+            timeout: z
+                .string()
+                .regex(/^\d+(ms|s)$/, { error: 'must be a duration such as "50ms" or "1s"' })
+                .default("50ms"),
             limits: z.array(globalLimitSchema).min(1),
             /** In-cluster Redis (dev) or ElastiCache (production). */
             redis: z.enum(["inCluster", "elasticache"]).default("inCluster"),
@@ -232,10 +236,16 @@ const deliverySchema = z.strictObject({
     /** Branch: `master` for non-production, `release/production` for production (SYSTEM.md §2). */
     targetRevision: z.string().min(1),
     /** Directory of the per-environment overlays in that repository. */
-    manifestsPath: z.string().regex(/^[\w.-]+(\/[\w.-]+)*$/, { error: "must be a relative path" }).default(DEFAULTS.manifestsPath),
+    manifestsPath: z
+        .string()
+        .regex(/^[\w.-]+(\/[\w.-]+)*$/, { error: "must be a relative path" })
+        .default(DEFAULTS.manifestsPath),
     argocdNamespace: kubeName("dns1123Label").default(DEFAULTS.argocdNamespace),
     /** Slack channel subscribed to sync notifications of every service. */
-    slackChannel: z.string().regex(/^[a-z0-9_-]{1,80}$/, { error: "must be a Slack channel name without '#'" }).optional(),
+    slackChannel: z
+        .string()
+        .regex(/^[a-z0-9_-]{1,80}$/, { error: "must be a Slack channel name without '#'" })
+        .optional(),
 });
 
 /** The whole stack configuration, keyed as in `Pulumi.<stack>.yaml` without the `bff-platform:` prefix. */
@@ -297,7 +307,11 @@ function checkCrossReferences(config: StackConfig, ctx: Ctx): void {
             issue(ctx, ["nodePools", i, "minSize"], `${pool.minSize} is above maxSize ${pool.maxSize}`);
         }
         if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
-            issue(ctx, ["nodePools", i, "desiredSize"], `${pool.desiredSize} is outside minSize..maxSize (${pool.minSize}..${pool.maxSize})`);
+            issue(
+                ctx,
+                ["nodePools", i, "desiredSize"],
+                `${pool.desiredSize} is outside minSize..maxSize (${pool.minSize}..${pool.maxSize})`,
+            );
         }
     });
     if (!config.nodePools.some((p) => p.role === "worker")) {
@@ -330,7 +344,11 @@ function checkCrossReferences(config: StackConfig, ctx: Ctx): void {
             const key = `${route.host} ${route.pathPrefix}`;
             const owner = routeOwners.get(key);
             if (owner !== undefined) {
-                issue(ctx, ["services", s, "routes", r, "pathPrefix"], `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`);
+                issue(
+                    ctx,
+                    ["services", s, "routes", r, "pathPrefix"],
+                    `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
+                );
             } else {
                 routeOwners.set(key, service.name);
             }

@@ -25,11 +25,7 @@ export function podsWithinCpu(totalCpuMillis: number, perPodCpuMillis: number): 
  * Handbook §15.3: the largest rps served without scaling out =
  * (total requests.cpu at its maximum / per-pod requests.cpu at its minimum) × HPA trigger rps.
  */
-export function maxRpsWithoutScaleOut(args: {
-    totalCpuMillis: number;
-    perPodCpuMillis: number;
-    triggerRpsPerPod: number;
-}): number {
+export function maxRpsWithoutScaleOut(args: { totalCpuMillis: number; perPodCpuMillis: number; triggerRpsPerPod: number }): number {
     return podsWithinCpu(args.totalCpuMillis, args.perPodCpuMillis) * args.triggerRpsPerPod;
 }
 

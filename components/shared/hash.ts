@@ -12,9 +12,7 @@ export const CONTENT_HASH_ANNOTATION = "dependency.config-map.content-hash";
 export function canonicalJson(value: unknown): string {
     return JSON.stringify(value, (_key, v: unknown) => {
         if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-            return Object.fromEntries(
-                Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-            );
+            return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
         }
         return v;
     });

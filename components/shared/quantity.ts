@@ -113,10 +113,7 @@ export interface ResourceAmount {
 export const ZERO: ResourceAmount = { cpuMillis: 0, memoryBytes: 0 };
 
 export function addResources(...amounts: ResourceAmount[]): ResourceAmount {
-    return amounts.reduce(
-        (sum, a) => ({ cpuMillis: sum.cpuMillis + a.cpuMillis, memoryBytes: sum.memoryBytes + a.memoryBytes }),
-        ZERO,
-    );
+    return amounts.reduce((sum, a) => ({ cpuMillis: sum.cpuMillis + a.cpuMillis, memoryBytes: sum.memoryBytes + a.memoryBytes }), ZERO);
 }
 
 export function scaleResources(amount: ResourceAmount, factor: number): ResourceAmount {
