@@ -153,7 +153,9 @@ if (require.main === module) {
         const { services, repeats } = parseWorkerArgs(process.argv.slice(2));
         const result = await runWorker(services, repeats);
         if (process.send !== undefined) {
-            await new Promise<void>((resolve, reject) => process.send!(result, undefined, {}, (error) => (error ? reject(error) : resolve())));
+            await new Promise<void>((resolve, reject) =>
+                process.send!(result, undefined, {}, (error) => (error ? reject(error) : resolve())),
+            );
         } else {
             console.log(JSON.stringify(result));
         }

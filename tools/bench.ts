@@ -76,7 +76,11 @@ function runSize(services: number, repeats: number): Promise<WorkerResult> {
             if (code === 0 && result !== undefined) {
                 resolve(result);
             } else {
-                reject(new Error(`worker for ${services} services ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`}`));
+                reject(
+                    new Error(
+                        `worker for ${services} services ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`}`,
+                    ),
+                );
             }
         });
     });
@@ -84,7 +88,8 @@ function runSize(services: number, repeats: number): Promise<WorkerResult> {
 
 function table(header: string[], rows: string[][]): string {
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (cells: string[]) => `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(" | ")} |`;
+    const line = (cells: string[]) =>
+        `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(" | ")} |`;
     const rule = `|${widths.map((w, c) => (c === 0 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
     return [line(header), rule, ...rows.map(line)].join("\n");
 }
@@ -148,19 +153,24 @@ async function main(): Promise<number> {
         ),
     );
     const loads = results.map((r) => r.moduleLoadMs);
+    const [minLoad, maxLoad] = [ms(Math.min(...loads)), ms(Math.max(...loads))];
     console.log(
         `\nmodule load (require of synth, the program and the SDKs; not timed above): ` +
-            `${ms(Math.min(...loads))}-${ms(Math.max(...loads))} ms per process`,
+            `${minLoad === maxLoad ? minLoad : `${minLoad}-${maxLoad}`} ms per process`,
     );
 
-    console.log("\ngrowth (linear synth grows as the service count):");
+    if (results.length > 1) {
+        console.log("\ngrowth (linear synth grows as the service count):");
+    }
     for (let i = 1; i < results.length; i++) {
         const [small, large] = [results[i - 1], results[i]];
         const actual = large.medianMs / small.medianMs;
         const ideal = large.services / small.services;
-        const verdict = actual <= ideal * 1.15 ? "about linear or better" : `super-linear (x${(actual / ideal).toFixed(2)} of ideal)`;
+        const factor = actual / ideal;
+        const verdict = factor <= 1 ? "sub-linear" : factor <= 1.15 ? "near-linear (within 15%)" : "super-linear";
         console.log(
-            `  time(${large.services})/time(${small.services}) = ${actual.toFixed(2)}  (ideal ${ideal.toFixed(1)}): ${verdict}`,
+            `  time(${large.services})/time(${small.services}) = ${actual.toFixed(2)}  (ideal ${ideal.toFixed(1)}; ` +
+                `${factor.toFixed(2)}x linear): ${verdict}`,
         );
     }
     const hundred = results.find((r) => r.services === 100);
