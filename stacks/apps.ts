@@ -1,13 +1,15 @@
-/** App layer: namespaces, delivery targets and one BffService per configured service. */
+/** App layer: namespaces, delivery targets, one BffService per configured service and the host routes. */
 import * as k8s from "@pulumi/kubernetes";
 import { BffService } from "../components/bff-service";
 import { DEFAULTS, LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
+import { HOST_ROUTES_APP, HostRoutes } from "../components/routing";
 import { recommendedLabels } from "../components/shared";
 
 export interface AppLayer {
     namespaces: k8s.core.v1.Namespace[];
     services: BffService[];
+    delivery: DeliveryTargets;
 }
 
 export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Provider): AppLayer {
@@ -40,9 +42,10 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
         (service) =>
             new BffService(
                 service.name,
-                { service, environment: config.environment, namespace: config.appNamespace },
+                { service, environment: config.environment, namespace: config.appNamespace, services: config.services },
                 { provider: delivery.providerFor(service.name), dependsOn: [appNamespace] },
             ),
     );
-    return { namespaces, services };
+    new HostRoutes(HOST_ROUTES_APP, { config }, { provider: delivery.providerFor(HOST_ROUTES_APP), dependsOn: [appNamespace] });
+    return { namespaces, services, delivery };
 }

@@ -16,6 +16,6 @@ export async function main() {
         environment: loaded.config.environment,
         clusterName: cluster.clusterName,
         kubeconfig: pulumi.secret(cluster.kubeconfig),
-        services: apps.services.map((s) => s.service.metadata.name),
+        services: apps.services.map((s) => s.workloadName),
     };
 }

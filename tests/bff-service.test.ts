@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { renderBffService } from "../components/bff-service";
-import { parseStackConfig, ServiceConfig } from "../components/config";
+import { allObjects, renderBffService, rolloutSteps, serviceNames } from "../components/bff-service";
+import { parseStackConfig, ServiceConfig, serviceSchema } from "../components/config";
 import { CONTENT_HASH_ANNOTATION } from "../components/shared";
 import { renderResourcesJson } from "../tools/render";
 import { editConfig, resourcesOfType, run, stackFile } from "./support/program";
+import { validateKubeObject } from "./support/schemas";
 
 const productionServices = () => parseStackConfig(stackFile("production").configMap).config.services;
 const service = (name: string): ServiceConfig => {
@@ -11,29 +12,53 @@ const service = (name: string): ServiceConfig => {
     assert.ok(found, name);
     return found;
 };
-const ctx = { environment: "production", namespace: "frontend" };
-/** Rendered objects as plain data: their declared types wrap every field in pulumi.Input. */
-const render = (s: ServiceConfig): any => renderBffService(s, ctx);
+/** A service entry as the schema fills it, from a few fields. */
+const entry = (fields: Record<string, unknown>): ServiceConfig =>
+    serviceSchema.parse({
+        name: "demo",
+        runtime: "nodejs",
+        image: "registry.example.com/demo",
+        version: "1.0.0",
+        replicas: 2,
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+        ...fields,
+    });
+const ctx = { environment: "production", namespace: "frontend", services: productionServices() };
+/** Rendered objects as plain data (their declared type is the generic KubeObject). */
+const render = (s: ServiceConfig, context = ctx): any => renderBffService(s, context);
 
-describe("BFF service objects", () => {
-    it("selects its pods with the same labels it puts on them", () => {
+describe("BFF service: workload", () => {
+    it("selects its pods with the same labels it puts on them, in every selector", () => {
         const rendered = render(service("pc-web"));
-        const podLabels = rendered.deployment.spec.template.metadata?.labels as Record<string, string>;
-        const selector = rendered.deployment.spec.selector.matchLabels as Record<string, string>;
+        const podLabels = rendered.workload.spec.template.metadata.labels;
+        const selector = rendered.workload.spec.selector.matchLabels;
         for (const [key, value] of Object.entries(selector)) {
             assert.equal(podLabels[key], value, key);
         }
-        assert.deepEqual(rendered.service.spec.selector, selector);
-        assert.deepEqual((rendered.podDisruptionBudget.spec.selector as { matchLabels: unknown }).matchLabels, selector);
+        for (const svc of rendered.services) {
+            assert.deepEqual(svc.spec.selector, selector, svc.metadata.name);
+        }
+        assert.deepEqual(rendered.podDisruptionBudget.spec.selector.matchLabels, selector);
         assert.equal(podLabels.app, "pc-web");
         assert.equal(podLabels.version, "2.14.0");
         assert.equal(podLabels["app.kubernetes.io/version"], "2.14.0");
+        assert.equal(podLabels["tags.datadoghq.com/version"], "2.14.0");
+    });
+
+    it("puts the recommended labels on every object", () => {
+        for (const object of allObjects(render(service("account-web")))) {
+            const labels = object.metadata.labels ?? {};
+            for (const key of ["name", "instance", "version", "component", "part-of", "managed-by"]) {
+                assert.ok(labels[`app.kubernetes.io/${key}`], `${object.kind} ${object.metadata.name} lacks app.kubernetes.io/${key}`);
+            }
+            assert.equal(labels.app, "account-web");
+        }
     });
 
     it("rolls the pods when the ConfigMap changes, through the sha256 content hash", () => {
+        const hash = (r: any) => r.workload.spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION];
         const before = render(service("pc-web"));
         const after = render({ ...service("pc-web"), env: { ...service("pc-web").env, FEATURE_X: "on" } });
-        const hash = (r: any) => (r.deployment.spec.template.metadata?.annotations as Record<string, string>)[CONTENT_HASH_ANNOTATION];
         assert.match(hash(before), /^[0-9a-f]{64}$/);
         assert.notEqual(hash(after), hash(before));
         assert.equal(after.configMap.data.FEATURE_X, "on");
@@ -41,46 +66,58 @@ describe("BFF service objects", () => {
         assert.equal(hash(render({ ...service("pc-web"), version: "2.15.0" })), hash(before));
     });
 
-    it("sets RELEASE_ENV and passes the CPU request through the Downward API", () => {
+    it("configures by environment: runtime defaults, RELEASE_ENV, the service's env; CPU through the Downward API", () => {
         const rendered = render(service("account-web"));
-        assert.equal(rendered.configMap.data.RELEASE_ENV, "production");
-        const container = rendered.deployment.spec.template.spec?.containers[0] as any;
+        assert.deepEqual(rendered.configMap.data, { RAILS_ENV: "production", RAILS_LOG_TO_STDOUT: "1", RELEASE_ENV: "production" });
+        const container = rendered.workload.spec.template.spec.containers[0];
         assert.deepEqual(container.env[0], {
             name: "CPU_REQUEST_MILLICORES",
             valueFrom: { resourceFieldRef: { containerName: "app", resource: "requests.cpu", divisor: "1m" } },
         });
         assert.deepEqual(container.envFrom, [{ configMapRef: { name: "account-web-env" } }]);
+        assert.equal(render(entry({ env: { RELEASE_ENV: "staging-2" } })).configMap.data.RELEASE_ENV, "staging-2");
     });
 
-    it("shuts down gracefully: preStop sleep shorter than the grace period, probes, no unavailable pod during rollout", () => {
+    it("shuts down gracefully: preStop sleep shorter than the grace period, probes, no unavailable pod", () => {
         const rendered = render(service("pc-web"));
-        const pod = rendered.deployment.spec.template.spec as any;
+        const pod = rendered.workload.spec.template.spec;
         const container = pod.containers[0];
         const sleep = Number(/sleep (\d+)/.exec(container.lifecycle.preStop.exec.command.join(" "))?.[1]);
         assert.equal(sleep, 5);
         assert.ok(pod.terminationGracePeriodSeconds > sleep);
-        assert.equal(container.readinessProbe.httpGet.path, "/healthz");
-        assert.equal(container.livenessProbe.httpGet.path, "/healthz");
-        assert.deepEqual(rendered.deployment.spec.strategy, {
-            type: "RollingUpdate",
-            rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 },
-        });
+        for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+            assert.equal(container[probe].httpGet.path, "/healthz", probe);
+        }
+        assert.equal(rendered.workload.spec.strategy.canary.maxUnavailable, 0);
+        const deployment = render(service("ads-bff")).workload;
+        assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } });
+    });
+
+    it("gives slow runtimes a longer start before liveness applies", () => {
+        const startup = (s: ServiceConfig) => {
+            const probe = render(s).workload.spec.template.spec.containers[0].startupProbe;
+            return probe.periodSeconds * probe.failureThreshold;
+        };
+        assert.equal(startup(service("pc-web")), 30);
+        assert.equal(startup(service("account-web")), 60);
+        assert.equal(startup(service("notification-bff")), 120);
+        assert.equal(render(service("notification-bff")).configMap.data.JAVA_TOOL_OPTIONS, "-XX:MaxRAMPercentage=75.0");
     });
 
     it("runs on worker nodes, spread over hosts, with istio-proxy sized through annotations", () => {
-        const rendered = render(service("pc-web"));
-        const pod = rendered.deployment.spec.template.spec as any;
-        assert.deepEqual(pod.nodeSelector, { "node-role": "worker" });
-        const term = pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+        const template = render(service("pc-web")).workload.spec.template;
+        assert.deepEqual(template.spec.nodeSelector, { "node-role": "worker" });
+        const term = template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
         assert.equal(term.topologyKey, "kubernetes.io/hostname");
         assert.equal(term.labelSelector.matchLabels["app.kubernetes.io/name"], "pc-web");
-        const annotations = rendered.deployment.spec.template.metadata?.annotations as Record<string, string>;
-        assert.equal(annotations["sidecar.istio.io/proxyCPU"], "100m");
-        assert.equal(annotations["sidecar.istio.io/proxyMemory"], "128Mi");
+        assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], "100m");
+        assert.equal(template.metadata.annotations["sidecar.istio.io/proxyMemory"], "128Mi");
+        assert.equal(template.metadata.annotations["prometheus.io/scrape"], "true");
+        assert.deepEqual(JSON.parse(template.metadata.annotations["ad.datadoghq.com/app.logs"]), [{ source: "nodejs", service: "pc-web" }]);
     });
 
     it("runs unprivileged, as non-root, with a read-only root filesystem", () => {
-        const pod = render(service("pc-web")).deployment.spec.template.spec as any;
+        const pod = render(service("pc-web")).workload.spec.template.spec;
         assert.deepEqual(pod.containers[0].securityContext, {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
@@ -90,29 +127,261 @@ describe("BFF service objects", () => {
         assert.equal(pod.automountServiceAccountToken, false);
     });
 
-    it("lets the HPA own the replica count when there is one, and fixes it otherwise", () => {
-        const scaled = render(service("pc-web"));
-        assert.equal(scaled.deployment.spec.replicas, undefined);
-        assert.deepEqual(scaled.horizontalPodAutoscaler?.spec.scaleTargetRef, {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            name: "pc-web",
-        });
-        assert.equal(scaled.horizontalPodAutoscaler?.spec.minReplicas, 10);
-        assert.equal(scaled.horizontalPodAutoscaler?.spec.maxReplicas, 20);
-        const fixed = render(service("ads-bff"));
-        assert.equal(fixed.deployment.spec.replicas, 3);
-        assert.equal(fixed.horizontalPodAutoscaler, undefined);
-    });
-
     it("uses the runtime template's port unless the service sets one", () => {
-        const port = (s: ServiceConfig) => (render(s).deployment.spec.template.spec as any).containers[0].ports[0].containerPort;
+        const port = (s: ServiceConfig) => render(s).workload.spec.template.spec.containers[0].ports[0].containerPort;
         assert.equal(port(service("pc-web")), 3000);
         assert.equal(port(service("notification-bff")), 9000);
         assert.equal(port(service("ads-bff")), 8080);
         assert.equal(port({ ...service("pc-web"), port: 8081 }), 8081);
     });
+});
 
+describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
+    it("renders the handbook's Rollout: stable and canary Services, Istio route, 33% surge, dynamic stable scale", () => {
+        const rollout = render(service("sp-web")).workload;
+        assert.equal(rollout.apiVersion, "argoproj.io/v1alpha1");
+        assert.equal(rollout.kind, "Rollout");
+        const canary = rollout.spec.strategy.canary;
+        assert.equal(canary.canaryService, "sp-web-canary");
+        assert.equal(canary.stableService, "sp-web-stable");
+        assert.equal(canary.maxSurge, "33%");
+        assert.equal(canary.dynamicStableScale, true);
+        assert.deepEqual(canary.trafficRouting, { istio: { virtualService: { name: "sp-web", routes: ["http-sp-web-primary"] } } });
+        assert.deepEqual(canary.steps, [
+            { setCanaryScale: { matchTrafficWeight: true } },
+            { pause: { duration: 60 } },
+            { setWeight: 34 },
+            { setCanaryScale: { matchTrafficWeight: true } },
+            { pause: { duration: 60 } },
+            { setWeight: 67 },
+            { setCanaryScale: { matchTrafficWeight: true } },
+            { pause: { duration: 60 } },
+            { setWeight: 100 },
+        ]);
+    });
+
+    it("lists both destinations on the primary route, stable 100 and canary 0", () => {
+        const vs = render(service("sp-web")).virtualService;
+        const primary = vs.spec.http.find((r: any) => r.name === "http-sp-web-primary");
+        assert.deepEqual(
+            primary.route.map((d: any) => [d.destination.host, d.weight]),
+            [
+                ["sp-web-stable.frontend.svc.cluster.local", 100],
+                ["sp-web-canary.frontend.svc.cluster.local", 0],
+            ],
+        );
+    });
+
+    it("runs an analysis after each pause that follows a weight change, with the canary version", () => {
+        const rendered = render(service("pc-web"));
+        const steps = rendered.workload.spec.strategy.canary.steps;
+        const analyses = steps.map((s: any, i: number) => (s.analysis ? i : -1)).filter((i: number) => i >= 0);
+        assert.equal(analyses.length, 2, "none before the first weight change");
+        for (const i of analyses) {
+            assert.deepEqual(steps[i - 1], { pause: { duration: 60 } });
+            assert.deepEqual(steps[i].analysis, {
+                templates: [{ templateName: "pc-web-analysis" }],
+                args: [
+                    { name: "service-name", value: "pc-web" },
+                    { name: "canary-version", value: "2.14.0" },
+                ],
+            });
+        }
+        const template = rendered.analysisTemplate;
+        assert.deepEqual(
+            template.spec.metrics.map((m: any) => [m.name, m.successCondition]),
+            [
+                ["error-rate", "default(result, 0) <= 0.01"],
+                ["latency-p99", "default(result, 0) <= 800"],
+            ],
+        );
+        assert.match(
+            template.spec.metrics[0].provider.datadog.queries.errors,
+            /destination_version:\{\{args\.canary-version\}\},.*response_code:5\*/,
+        );
+    });
+
+    it("queries Istio's standard metrics when the analysis uses Prometheus", () => {
+        const s = entry({
+            hpa: undefined,
+            canary: { analysis: { provider: "prometheus", prometheusAddress: "http://prometheus.monitoring:9090", maxLatencyP99Ms: 500 } },
+        });
+        const template = render(s).analysisTemplate;
+        const [errors, latency] = template.spec.metrics;
+        assert.equal(errors.provider.prometheus.address, "http://prometheus.monitoring:9090");
+        assert.match(errors.provider.prometheus.query, /istio_requests_total\{reporter="destination",.*response_code=~"5\.\."\}\[2m\]/);
+        assert.match(latency.provider.prometheus.query, /^histogram_quantile\(0\.99, .*istio_request_duration_milliseconds_bucket/);
+        assert.equal(latency.successCondition, "len(result) == 0 || isNaN(result[0]) || result[0] <= 500");
+    });
+
+    it("waits for a manual promotion on pause 0 and ends without a scale step at 100%", () => {
+        const steps = rolloutSteps(
+            entry({ canary: { steps: [{ setWeight: 10 }, { pause: 0 }, { setWeight: 100 }] } }),
+            serviceNames(entry({}), "frontend"),
+        );
+        assert.deepEqual(steps, [
+            { setCanaryScale: { matchTrafficWeight: true } },
+            { setWeight: 10 },
+            { setCanaryScale: { matchTrafficWeight: true } },
+            { pause: {} },
+            { setWeight: 100 },
+        ]);
+    });
+
+    it("uses a plain Deployment and one Service when a service opts out of canaries", () => {
+        const rendered = render(service("ads-bff"));
+        assert.equal(rendered.workload.kind, "Deployment");
+        assert.deepEqual(
+            rendered.services.map((s: any) => s.metadata.name),
+            ["ads-bff"],
+        );
+        assert.equal(rendered.analysisTemplate, undefined);
+    });
+});
+
+describe("BFF service: routing and circuit breaking", () => {
+    it("routes previews by header and query to the preview service before the default route", () => {
+        const http = render(service("pc-web")).virtualService.spec.http;
+        assert.deepEqual(
+            http.map((r: any) => r.name),
+            ["http-pc-web-preview-0", "http-pc-web-preview-1", "http-pc-web-primary"],
+        );
+        assert.deepEqual(http[0].match, [{ headers: { preview: { exact: "v2" } } }]);
+        assert.deepEqual(http[1].match, [{ queryParams: { preview: { exact: "v2" } } }]);
+        assert.deepEqual(http[0].route, [{ destination: { host: "pc-web-v2.frontend.svc.cluster.local", port: { number: 3000 } } }]);
+        assert.equal(http[2].match, undefined, "the primary route takes what the host route delegated");
+    });
+
+    it("is a delegate without hosts when the service has routes, and a mesh route for its own host otherwise", () => {
+        assert.equal(render(service("pc-web")).virtualService.spec.hosts, undefined);
+        assert.deepEqual(render(service("pc-web-v2")).virtualService.spec.hosts, ["pc-web-v2.frontend.svc.cluster.local"]);
+    });
+
+    it("sets timeouts and retries of connection failures only", () => {
+        const primary = render(service("search-bff")).virtualService.spec.http.at(-1);
+        assert.equal(primary.timeout, "15s");
+        assert.deepEqual(primary.retries, { attempts: 2, perTryTimeout: "5s", retryOn: "connect-failure,refused-stream,unavailable" });
+    });
+
+    it("mirrors a share of the traffic to a shadow service", () => {
+        const s = entry({ mirror: { service: "pc-web", percentage: 10 } });
+        const primary = render(s).virtualService.spec.http.at(-1);
+        assert.deepEqual(primary.mirror, { host: "pc-web.frontend.svc.cluster.local", port: { number: 3000 } });
+        assert.deepEqual(primary.mirrorPercentage, { value: 10 });
+    });
+
+    it("limits connections and ejects failing pods on every host the routes use", () => {
+        const rules = render(service("pc-web")).destinationRules;
+        assert.deepEqual(
+            rules.map((r: any) => r.spec.host),
+            ["pc-web.frontend.svc.cluster.local", "pc-web-stable.frontend.svc.cluster.local", "pc-web-canary.frontend.svc.cluster.local"],
+        );
+        assert.deepEqual(rules[0].spec.trafficPolicy, {
+            connectionPool: {
+                tcp: { maxConnections: 1024, connectTimeout: "3s" },
+                http: { http1MaxPendingRequests: 256, http2MaxRequests: 1024 },
+            },
+            outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 },
+        });
+        const custom = render(entry({ circuitBreaker: { maxRequests: 50, consecutive5xxErrors: 2 } })).destinationRules[0].spec
+            .trafficPolicy;
+        assert.equal(custom.connectionPool.http.http2MaxRequests, 50);
+        assert.equal(custom.outlierDetection.consecutive5xxErrors, 2);
+        assert.equal(custom.connectionPool.tcp.maxConnections, 1024, "unset fields keep their default");
+    });
+
+    it("switches a migrating service between the legacy upstream and its pods by weight, with an override header first", () => {
+        const rendered = render(service("ads-bff"));
+        assert.deepEqual(rendered.legacyServiceEntry.spec, {
+            hosts: ["ads.legacy.example.internal"],
+            location: "MESH_EXTERNAL",
+            resolution: "DNS",
+            ports: [{ number: 80, name: "http", protocol: "HTTP" }],
+        });
+        const [override, primary] = rendered.virtualService.spec.http;
+        assert.deepEqual(override.match, [{ headers: { "x-kubernetes": { exact: "1" } } }]);
+        assert.deepEqual(override.route, [{ destination: { host: "ads-bff.frontend.svc.cluster.local", port: { number: 8080 } } }]);
+        assert.deepEqual(
+            primary.route.map((d: any) => [d.destination.host, d.weight]),
+            [
+                ["ads-bff.frontend.svc.cluster.local", 50],
+                ["ads.legacy.example.internal", 50],
+            ],
+        );
+        // Rolling back is one value.
+        const rolledBack = render({ ...service("ads-bff"), migration: { ...service("ads-bff").migration!, legacyWeight: 100 } });
+        assert.deepEqual(
+            rolledBack.virtualService.spec.http[1].route.map((d: any) => d.weight),
+            [0, 100],
+        );
+    });
+});
+
+describe("BFF service: autoscaling, disruption budget, jobs", () => {
+    it("scales the Rollout on the whole pod's CPU, and never sets replicas beside an HPA", () => {
+        const rendered = render(service("pc-web"));
+        assert.equal(rendered.workload.spec.replicas, undefined);
+        assert.deepEqual(rendered.horizontalPodAutoscaler.spec.scaleTargetRef, {
+            apiVersion: "argoproj.io/v1alpha1",
+            kind: "Rollout",
+            name: "pc-web",
+        });
+        assert.equal(rendered.horizontalPodAutoscaler.spec.minReplicas, 10);
+        assert.equal(rendered.horizontalPodAutoscaler.spec.maxReplicas, 20);
+        assert.deepEqual(rendered.horizontalPodAutoscaler.spec.metrics, [
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } },
+        ]);
+        const fixed = render(service("ads-bff"));
+        assert.equal(fixed.workload.spec.replicas, 3);
+        assert.equal(fixed.horizontalPodAutoscaler, undefined);
+    });
+
+    it("scales on an External (Datadog) metric", () => {
+        const s = entry({
+            replicas: undefined,
+            hpa: { minReplicas: 2, maxReplicas: 10, external: { metricName: "datadogmetric@frontend:demo-rps", targetAverageValue: "40" } },
+        });
+        assert.deepEqual(render(s).horizontalPodAutoscaler.spec.metrics, [
+            {
+                type: "External",
+                external: { metric: { name: "datadogmetric@frontend:demo-rps" }, target: { type: "AverageValue", averageValue: "40" } },
+            },
+        ]);
+    });
+
+    it("renders Jobs as Argo CD PreSync hooks and CronJobs, none with the istio sidecar or a TTL", () => {
+        const [job, cron] = render(service("account-web")).jobs;
+        assert.equal(job.kind, "Job");
+        assert.equal(job.metadata.name, "account-web-db-migrate");
+        assert.equal(job.metadata.annotations["argocd.argoproj.io/hook"], "PreSync");
+        assert.equal(job.metadata.annotations["argocd.argoproj.io/hook-delete-policy"], "BeforeHookCreation");
+        assert.equal(job.spec.ttlSecondsAfterFinished, undefined);
+        assert.equal(job.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
+        assert.deepEqual(job.spec.template.spec.containers[0].command, ["bin/rails", "db:migrate"]);
+        assert.equal(
+            job.spec.template.spec.containers[0].image,
+            "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/frontend/account-web:7.3.0",
+        );
+        assert.equal(cron.kind, "CronJob");
+        assert.equal(cron.spec.schedule, "0 4 * * *");
+        assert.equal(cron.spec.concurrencyPolicy, "Forbid");
+        assert.equal(cron.spec.jobTemplate.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
+    });
+
+    it("validates every object of every production service against the upstream schemas", async () => {
+        const problems: string[] = [];
+        for (const s of productionServices()) {
+            for (const object of allObjects(renderBffService(s, ctx))) {
+                for (const problem of await validateKubeObject(object)) {
+                    problems.push(`${object.kind} ${object.metadata.name}: ${problem}`);
+                }
+            }
+        }
+        assert.deepEqual(problems, []);
+    });
+});
+
+describe("BFF service in the program", () => {
     it("changes only the bumped service's image and version labels on a version bump: no rename, no other object", async () => {
         const base = stackFile("production").configMap;
         const bumped = editConfig(base, "services", (services) => {
@@ -127,19 +396,18 @@ describe("BFF service objects", () => {
             "same resources, same names",
         );
         const changed = after.resources.filter((r, i) => renderResourcesJson([r]) !== renderResourcesJson([before.resources[i]]));
-        assert.deepEqual(changed.map((r) => `${r.type} ${r.name}`).sort(), [
-            "kubernetes:apps/v1:Deployment pc-web",
-            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler pc-web",
-            "kubernetes:core/v1:ConfigMap pc-web-env",
-            "kubernetes:core/v1:Service pc-web",
-            "kubernetes:policy/v1:PodDisruptionBudget pc-web",
-        ]);
-        const text = (r: (typeof changed)[number]) => renderResourcesJson([r]);
+        // pc-web's objects; pc-web-v2 extends pc-web but pins its own version.
+        assert.ok(changed.length > 5);
         for (const resource of changed) {
+            assert.match(resource.name, /^pc-web(-env|-stable|-canary|-analysis)?$/, resource.urn);
             const old = before.resources.find((r) => r.urn === resource.urn);
             assert.ok(old);
-            assert.equal(text(resource), text(old).replaceAll("2.14.0", "2.15.0"), `${resource.name}: only the version differs`);
+            assert.equal(
+                renderResourcesJson([resource]),
+                renderResourcesJson([old]).replaceAll("2.14.0", "2.15.0"),
+                `${resource.name}: only the version`,
+            );
         }
-        assert.equal(resourcesOfType(after, "kubernetes:apps/v1:Deployment").length, 14);
+        assert.equal(resourcesOfType(after, "kubernetes:argoproj.io/v1alpha1:Rollout").length, 14);
     });
 });

@@ -69,7 +69,7 @@ describe("stack configuration", () => {
         });
         assert.deepEqual(problemsOf(configMap), [
             `bff-platform:services[0].name: "PC_Web" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
-            `bff-platform:services[1].replicsa: unknown key; did you mean "replicas"? allowed keys: name, runtime, image, version, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, env`,
+            `bff-platform:services[1].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
             "bff-platform:services[2].replicas: must be at least 0, got -1",
         ]);
     });
@@ -106,11 +106,11 @@ describe("stack configuration", () => {
     });
 
     it("keeps room in service names for the longest derived suffix", () => {
-        const ok = "a".repeat(55);
-        assert.doesNotThrow(() => parseStackConfig(editService(0, (s) => (s.name = ok))));
+        const ok = "a".repeat(54);
+        assert.doesNotThrow(() => parseStackConfig(editService(10, (s) => (s.name = ok))));
         assert.match(
-            problemsOf(editService(0, (s) => (s.name = "a".repeat(56))))[0],
-            /services\[0\]\.name: .* 56 characters long, more than the 55 allowed here/,
+            problemsOf(editService(10, (s) => (s.name = "a".repeat(55))))[0],
+            /services\[10\]\.name: .* 55 characters long, more than the 54 allowed here/,
         );
     });
 
@@ -140,8 +140,8 @@ describe("stack configuration", () => {
     });
 
     it("requires replicas without an HPA and refuses them with one", () => {
-        assert.deepEqual(problemsOf(editService(13, (s) => delete s.replicas)), [
-            "bff-platform:services[13].replicas: is required when no hpa is set",
+        assert.deepEqual(problemsOf(editService(14, (s) => delete s.replicas)), [
+            "bff-platform:services[14].replicas: is required when no hpa is set",
         ]);
         assert.match(
             problemsOf(editService(0, (s) => (s.replicas = 3)))[0],
@@ -153,8 +153,8 @@ describe("stack configuration", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.routes[0].host = "tablet"))), [
             'bff-platform:services[0].routes[0].host: "tablet" is not a name in hosts (known hosts: pc, sp)',
         ]);
-        assert.deepEqual(problemsOf(editService(1, (s) => (s.name = "pc-web"))), [
-            'bff-platform:services[1].name: "pc-web" is already used by services[0]; names must be unique',
+        assert.deepEqual(problemsOf(editService(2, (s) => (s.name = "pc-web"))), [
+            'bff-platform:services[2].name: "pc-web" is already used by services[0]; names must be unique',
         ]);
         assert.deepEqual(problemsOf(editService(2, (s) => (s.routes = [{ host: "pc", pathPrefix: "/" }]))), [
             "bff-platform:services[2].routes[0].pathPrefix: / on host pc is already routed to pc-web",
@@ -188,6 +188,125 @@ describe("stack configuration", () => {
             return limits;
         });
         assert.deepEqual(problemsOf(configMap), ["bff-platform:rateLimits.global.limits[0]: set exactly one of path and pathRegex"]);
+    });
+});
+
+describe("service configuration (canary, routing, jobs)", () => {
+    const ADS = 14;
+    const ACCOUNT = 12;
+
+    it("rejects canary weights outside 0..100, decreasing, or not ending at 100", () => {
+        const withSteps = (steps: unknown[]) => editService(2, (s) => (s.canary = { steps }));
+        assert.deepEqual(problemsOf(withSteps([{ setWeight: 120 }, { setWeight: 100 }])), [
+            "bff-platform:services[2].canary.steps[0].setWeight: must be at most 100, got 120",
+        ]);
+        assert.deepEqual(problemsOf(withSteps([{ setWeight: 50 }, { pause: 60 }])), [
+            "bff-platform:services[2].canary.steps: must end with setWeight 100 (the last weight is 50): the rollout would never complete",
+        ]);
+        assert.deepEqual(problemsOf(withSteps([{ setWeight: 50 }, { setWeight: 20 }, { setWeight: 100 }])), [
+            "bff-platform:services[2].canary.steps[1].setWeight: 20 is below the previous weight 50: weights only grow",
+        ]);
+        assert.deepEqual(problemsOf(withSteps([{ setWeight: 50, pause: 10 }, { setWeight: 100 }])), [
+            "bff-platform:services[2].canary.steps[0]: set exactly one of setWeight and pause (got setWeight and pause)",
+        ]);
+    });
+
+    it("rejects an HPA without a target", () => {
+        assert.deepEqual(problemsOf(editService(2, (s) => delete s.hpa.targetCpuUtilization)), [
+            "bff-platform:services[2].hpa: has no target: set targetCpuUtilization (percent of the pod's requests) or external",
+        ]);
+    });
+
+    it("rejects preview and mirror targets that are not services", () => {
+        assert.deepEqual(problemsOf(editService(0, (s) => (s.previews[0].service = "pc-v3"))), [
+            `bff-platform:services[0].previews[0].service: "pc-v3" is not the name of a service (services: ${parseStackConfig(production())
+                .config.services.map((x) => x.name)
+                .join(", ")})`,
+        ]);
+        assert.deepEqual(problemsOf(editService(2, (s) => (s.mirror = { service: "sp-web", percentage: 5 }))), [
+            'bff-platform:services[2].mirror.service: "sp-web" is this service itself',
+        ]);
+    });
+
+    it("rejects two routes matching the same requests", () => {
+        assert.deepEqual(problemsOf(editService(0, (s) => (s.previews[1] = { header: "preview", value: "v2", service: "pc-web-v2" }))), [
+            "bff-platform:services[0].previews[1]: matches the same requests (header preview=v2) as previews.0: the second route would never be used",
+        ]);
+        assert.deepEqual(
+            problemsOf(editService(0, (s) => (s.previews[0] = { header: "preview", query: "p", value: "v2", service: "pc-web-v2" }))),
+            ["bff-platform:services[0].previews[0]: set exactly one of header and query"],
+        );
+    });
+
+    it("rejects a route on a host no gateway serves", () => {
+        const configMap = editConfig(production(), "gateways", (gateways) => {
+            gateways[0].hosts = ["pc"];
+            return gateways;
+        });
+        const problems = problemsOf(configMap);
+        assert.ok(problems.length > 0);
+        for (const problem of problems) {
+            assert.match(problem, /routes\[\d\]\.host: "sp" is served by no gateway: add it to a gateways\[\]\.hosts list$/);
+        }
+    });
+
+    it("keeps a migrating service off canaries, whose weights Argo Rollouts owns", () => {
+        assert.deepEqual(problemsOf(editService(ADS, (s) => delete s.strategy)), [
+            `bff-platform:services[${ADS}].migration: needs strategy "rollingUpdate": Argo Rollouts owns the weights of the primary route during a canary, so a legacy share cannot sit beside them`,
+        ]);
+        assert.deepEqual(problemsOf(editService(ADS, (s) => (s.migration.legacyWeight = 101))), [
+            `bff-platform:services[${ADS}].migration.legacyWeight: must be at most 100, got 101`,
+        ]);
+    });
+
+    it("checks Job and CronJob names against their limits", () => {
+        const long = "j".repeat(45);
+        assert.deepEqual(problemsOf(editService(ACCOUNT, (s) => (s.jobs[1].name = long))), [
+            `bff-platform:services[${ACCOUNT}].jobs[1].name: the CronJob name "account-web-${long}" is 57 characters long, more than the limit of 52`,
+        ]);
+        assert.doesNotThrow(() => parseStackConfig(editService(ACCOUNT, (s) => (s.jobs[0].name = long))), "a Job name may be 63 long");
+        assert.match(
+            problemsOf(editService(ACCOUNT, (s) => (s.jobs[1].schedule = "daily")))[0],
+            /jobs\[1\]\.schedule: "daily" must be a cron schedule/,
+        );
+    });
+
+    it("requires a pinned image tag", () => {
+        assert.deepEqual(problemsOf(editService(2, (s) => delete s.version)), [
+            "bff-platform:services[2].version: is required (expected string)",
+        ]);
+        assert.deepEqual(problemsOf(editService(2, (s) => (s.version = "latest"))), [
+            'bff-platform:services[2].version: "latest" is not a version: pin the release you deploy',
+        ]);
+    });
+
+    it("lets a deploy unit extend another service: settings inherited, identity and routes its own", () => {
+        const services = parseStackConfig(production()).config.services;
+        const byName = (name: string) => services.find((s) => s.name === name)!;
+        const [pc, sp] = [byName("pc-watch"), byName("sp-watch")];
+        assert.equal(sp.image, pc.image);
+        assert.deepEqual(sp.hpa, pc.hpa);
+        assert.deepEqual(sp.rateLimit, pc.rateLimit);
+        assert.deepEqual(sp.routes, [{ host: "sp", pathPrefix: "/watch" }]);
+        const v2 = byName("pc-web-v2");
+        assert.equal(v2.version, "3.0.0-beta.4");
+        assert.deepEqual(v2.hpa, { minReplicas: 2, maxReplicas: 4, targetCpuUtilization: 80, scaleDownStabilizationSeconds: 300 });
+        assert.deepEqual(v2.previews, [], "previews are not inherited");
+        assert.deepEqual(v2.routes, []);
+    });
+
+    it("reports a problem inherited through extends once, at the service to change", () => {
+        assert.deepEqual(problemsOf(editService(3, (s) => (s.resources.requests.cpu = "lots"))), [
+            'bff-platform:services[3].resources.requests.cpu: "lots" is not a Kubernetes quantity (examples: 250m, 1, 1.5, 512Mi, 2Gi, 1G)',
+        ]);
+        assert.deepEqual(problemsOf(editService(4, (s) => (s.extends = "pc-wach"))), [
+            'bff-platform:services[4].extends: "pc-wach" is not the name of a service',
+        ]);
+        const cycle = editConfig(production(), "services", (services) => {
+            services[3].extends = "sp-watch";
+            return services;
+        });
+        assert.match(problemsOf(cycle).join("\n"), /extends: .* the chain is a cycle/);
     });
 });
 

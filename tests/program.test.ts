@@ -22,8 +22,11 @@ describe("the program under the mock runtime", () => {
         const preview = await runStack("production", "preview");
         const provider = findResource(preview, "pulumi:providers:kubernetes", "frontend-production-k8s");
         assert.equal(provider.inputs.kubeconfig, UNKNOWN_MARKER, "the endpoint of a cluster not yet created is unknown");
-        const deployments = resourcesOfType(preview, "kubernetes:apps/v1:Deployment");
-        assert.equal(deployments.length, 14);
+        const workloads = [
+            ...resourcesOfType(preview, "kubernetes:argoproj.io/v1alpha1:Rollout"),
+            ...resourcesOfType(preview, "kubernetes:apps/v1:Deployment"),
+        ];
+        assert.equal(workloads.length, 15);
         const cluster = findResource(preview, "aws:eks/cluster:Cluster", "frontend-production");
         assert.equal(cluster.inputs.roleArn, UNKNOWN_MARKER, "the role ARN is only known after the role exists");
         assert.equal(preview.outputs.kubeconfig, SECRET_MARKER);
@@ -83,7 +86,7 @@ describe("the program under the mock runtime", () => {
     it("delivers app objects through Argo CD's directory in argocd mode and to the cluster in direct mode", async () => {
         const clusterProviderOf = (r: RegisteredResource) => (r.provider ?? "").split("::").slice(0, -1).join("::");
         const argocd = await runStack("production");
-        const deployment = findResource(argocd, "kubernetes:apps/v1:Deployment", "pc-web");
+        const deployment = findResource(argocd, "kubernetes:argoproj.io/v1alpha1:Rollout", "pc-web");
         const renderProvider = argocd.resources.find((r) => r.urn === clusterProviderOf(deployment));
         assert.equal(renderProvider?.inputs.renderYamlToDirectory, "kubernetes/overlays/production/pc-web");
         const namespace = findResource(argocd, "kubernetes:core/v1:Namespace", "frontend");
@@ -94,7 +97,7 @@ describe("the program under the mock runtime", () => {
             "up",
             "production",
         );
-        const directDeployment = findResource(direct, "kubernetes:apps/v1:Deployment", "pc-web");
+        const directDeployment = findResource(direct, "kubernetes:argoproj.io/v1alpha1:Rollout", "pc-web");
         assert.match(clusterProviderOf(directDeployment), /pulumi:providers:kubernetes::frontend-production-k8s$/);
         assert.equal(resourcesOfType(direct, "pulumi:providers:kubernetes").length, 1);
     });

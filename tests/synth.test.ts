@@ -35,22 +35,28 @@ describe("synth", () => {
         const inApp = [...files.keys()].filter((p) => p.startsWith("manifests/frontend/pc-web/")).sort();
         assert.deepEqual(inApp, [
             "manifests/frontend/pc-web/configmap-pc-web-env.yaml",
-            "manifests/frontend/pc-web/deployment-pc-web.yaml",
+            "manifests/frontend/pc-web/destinationrule-pc-web-canary.yaml",
+            "manifests/frontend/pc-web/destinationrule-pc-web-stable.yaml",
+            "manifests/frontend/pc-web/destinationrule-pc-web.yaml",
             "manifests/frontend/pc-web/kustomization.yaml",
             "manifests/frontend/pc-web/poddisruptionbudget-pc-web.yaml",
+            "manifests/frontend/pc-web/rollout-pc-web.yaml",
+            "manifests/frontend/pc-web/service-pc-web-canary.yaml",
+            "manifests/frontend/pc-web/service-pc-web-stable.yaml",
             "manifests/frontend/pc-web/service-pc-web.yaml",
+            "manifests/frontend/pc-web/virtualservice-pc-web.yaml",
         ]);
         const kustomization = parse(files.get("manifests/frontend/pc-web/kustomization.yaml") as string);
         assert.deepEqual(kustomization, {
             apiVersion: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
-            resources: ["configmap-pc-web-env.yaml", "deployment-pc-web.yaml", "poddisruptionbudget-pc-web.yaml", "service-pc-web.yaml"],
+            resources: inApp.map((p) => p.split("/").pop()).filter((f) => f !== "kustomization.yaml"),
         });
         const namespaceLevel = parse(files.get("manifests/frontend/kustomization.yaml") as string);
-        assert.deepEqual(namespaceLevel.resources, ["account-web", "pc-watch", "pc-web", "sp-web"]);
+        assert.deepEqual(namespaceLevel.resources, ["account-web", "host-routes", "pc-watch", "pc-web", "sp-web"]);
         assert.ok(files.has("manifests/_cluster/frontend/namespace-frontend.yaml"), "cluster-scoped objects under _cluster");
-        const deployment = parse(files.get("manifests/frontend/pc-web/deployment-pc-web.yaml") as string);
-        assert.deepEqual(Object.keys(deployment).slice(0, 3), ["apiVersion", "kind", "metadata"]);
+        const rollout = parse(files.get("manifests/frontend/pc-web/rollout-pc-web.yaml") as string);
+        assert.deepEqual(Object.keys(rollout).slice(0, 3), ["apiVersion", "kind", "metadata"]);
     });
 
     it("lists every Pulumi resource with type, parent and options in resources.json", async () => {
@@ -85,12 +91,12 @@ describe("synth", () => {
     it("reports requests × replicas per workload and node role, istio-proxy included", async () => {
         const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
         const report = files.get("report.md") as string;
-        // pc-web: 500m/512Mi app + 100m/128Mi istio-proxy, 10..20 replicas.
+        // pc-web: 500m/512Mi app + 100m/128Mi istio-proxy, 10..20 replicas. Workers: the sum over every service (pc-web-v2 adds 2..4 such pods).
         assert.match(
             report,
-            /\| frontend \| Deployment pc-web \| worker \| 10\.\.20 \| 600m \/ 640Mi \| 100m \/ 128Mi \| 6 \/ 6400Mi \| 12 \/ 12800Mi \|/,
+            /\| frontend \| Rollout pc-web \| worker \| 10\.\.20 \| 600m \/ 640Mi \| 100m \/ 128Mi \| 6 \/ 6400Mi \| 12 \/ 12800Mi \|/,
         );
-        assert.match(report, /\| worker \| 34\.1 cores, 41\.63 GiB \| 91\.9 cores, 114\.88 GiB \|/);
+        assert.match(report, /\| worker \| 35\.3 cores, 42\.88 GiB \| 94\.3 cores, 117\.38 GiB \|/);
         // Capacity: 20 pods × 8 rps at the HPA trigger.
         assert.match(report, /\| pc-web \| 600m \| 20 \| 8 \| 160 \| 10 \| 14 \|/);
         assert.match(report, /Ceiling for a global limit: 450 rps\./);
@@ -122,7 +128,7 @@ describe("synth command line", () => {
     it("writes out/<stack>/ and says what it wrote", () => {
         const result = synthCli(project, ["--stack", "dev"]);
         assert.equal(result.status, 0, result.stderr);
-        assert.match(result.stdout, /synth: stack dev \(up\): \d+ resources, 18 Kubernetes objects -> .*out\/dev/);
+        assert.match(result.stdout, /synth: stack dev \(up\): \d+ resources, 44 Kubernetes objects -> .*out\/dev/);
         const report = readFileSync(join(project, "out", "dev", "report.md"), "utf8");
         assert.match(report, /^# Resource report: stack `dev`/);
     });
@@ -133,7 +139,7 @@ describe("synth command line", () => {
         const problems = result.stderr.split("\n").filter((line) => line.startsWith("  - "));
         assert.deepEqual(problems, [
             `  - bff-platform:services[0].name: "PC_Web" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
-            `  - bff-platform:services[1].replicsa: unknown key; did you mean "replicas"? allowed keys: name, runtime, image, version, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, env`,
+            `  - bff-platform:services[1].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
             "  - bff-platform:services[2].replicas: must be at least 0, got -1",
         ]);
         assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");

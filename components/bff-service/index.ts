@@ -1,13 +1,20 @@
 /**
- * The BFF service component: one entry of `bff-platform:services` becomes its ConfigMap,
- * Deployment, Service, PodDisruptionBudget and (optionally) HorizontalPodAutoscaler.
+ * The BFF service component (`bff-platform:service:BffService`): one entry of
+ * `bff-platform:services` becomes its ConfigMap, Argo Rollouts Rollout (or Deployment), Services,
+ * VirtualService, DestinationRules, PodDisruptionBudget, HPA, AnalysisTemplate, legacy
+ * ServiceEntry, Jobs and CronJobs.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceConfig } from "../config";
-import { renderBffService, ServiceContext } from "./render";
+import { createKubeObject } from "../shared";
+import { allObjects, renderBffService, RenderedService } from "./render";
+import { ServiceContext } from "./workload";
 
+export * from "./analysis";
+export * from "./names";
 export * from "./render";
+export * from "./traffic";
+export * from "./workload";
 
 export interface BffServiceArgs extends ServiceContext {
     /** The service entry of the stack config. */
@@ -15,8 +22,9 @@ export interface BffServiceArgs extends ServiceContext {
 }
 
 export class BffService extends pulumi.ComponentResource {
-    readonly deployment: k8s.apps.v1.Deployment;
-    readonly service: k8s.core.v1.Service;
+    readonly rendered: RenderedService;
+    /** Name of the workload (Rollout or Deployment). */
+    readonly workloadName: string;
 
     /**
      * `opts.provider` decides where the objects go: the cluster itself, or a provider that renders
@@ -24,15 +32,12 @@ export class BffService extends pulumi.ComponentResource {
      */
     constructor(name: string, args: BffServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bff-platform:service:BffService", name, {}, opts);
-        const rendered = renderBffService(args.service, args);
-        const parent = { parent: this };
-
-        const configMap = new k8s.core.v1.ConfigMap(rendered.configMap.metadata.name as string, rendered.configMap, parent);
-        this.deployment = new k8s.apps.v1.Deployment(name, rendered.deployment, { ...parent, dependsOn: [configMap] });
-        this.service = new k8s.core.v1.Service(name, rendered.service, parent);
-        new k8s.policy.v1.PodDisruptionBudget(name, rendered.podDisruptionBudget, parent);
-        if (rendered.horizontalPodAutoscaler !== undefined) {
-            new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, rendered.horizontalPodAutoscaler, parent);
+        this.rendered = renderBffService(args.service, args);
+        this.workloadName = this.rendered.names.workload;
+        const configMap = createKubeObject(this.rendered.configMap, { parent: this });
+        for (const object of allObjects(this.rendered).slice(1)) {
+            // The workload reads the ConfigMap at start: create it first.
+            createKubeObject(object, { parent: this, dependsOn: [configMap] });
         }
         this.registerOutputs({});
     }

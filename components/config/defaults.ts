@@ -7,14 +7,60 @@
 export const PROJECT = "bff-platform";
 
 /** Names derived from a service name by appending these; the config check keeps room for the longest. */
-export const SERVICE_NAME_SUFFIXES = ["-stable", "-canary", "-preview"] as const;
+export const SERVICE_NAME_SUFFIXES = ["-stable", "-canary", "-legacy", "-analysis"] as const;
 
-/** Listening port and health endpoint per runtime (SYSTEM.md §1 templates); a service may override both. */
+/**
+ * Runtime templates (SYSTEM.md §1): listening port, health endpoint, how long a cold start may
+ * take before liveness applies, environment defaults (a service's `env` overrides them) and the
+ * Datadog log source. A service may override port and health path.
+ */
 export const RUNTIME_DEFAULTS = {
-    nodejs: { port: 3000, healthPath: "/healthz" },
-    ruby: { port: 3000, healthPath: "/healthz" },
-    scala: { port: 9000, healthPath: "/healthz" },
-    php: { port: 8080, healthPath: "/healthz" },
+    nodejs: { port: 3000, healthPath: "/healthz", startupSeconds: 30, env: { NODE_ENV: "production" }, logSource: "nodejs" },
+    ruby: {
+        port: 3000,
+        healthPath: "/healthz",
+        // Rails boots slowly: eager loading of the whole application.
+        startupSeconds: 60,
+        env: { RAILS_ENV: "production", RAILS_LOG_TO_STDOUT: "1" },
+        logSource: "ruby",
+    },
+    scala: {
+        port: 9000,
+        healthPath: "/healthz",
+        // JVM start plus JIT warm-up.
+        startupSeconds: 120,
+        // Heap follows the container's memory limit instead of the node's memory.
+        env: { JAVA_TOOL_OPTIONS: "-XX:MaxRAMPercentage=75.0" },
+        logSource: "java",
+    },
+    php: { port: 8080, healthPath: "/healthz", startupSeconds: 30, env: {}, logSource: "php" },
+} as const;
+
+/** Defaults of a service entry's optional settings. */
+export const SERVICE_DEFAULTS = {
+    /** The handbook's canary (SYSTEM.md §3): 60 s at 0%, then 34%, 67%, 100% with 60 s pauses. */
+    canarySteps: [{ pause: 60 }, { setWeight: 34 }, { pause: 60 }, { setWeight: 67 }, { pause: 60 }, { setWeight: 100 }],
+    /** Surge while a canary scales up: a third more pods at most (handbook). */
+    canaryMaxSurge: "33%",
+    analysis: { interval: "1m", count: 3, failureLimit: 1, maxErrorRate: 0.01, maxLatencyP99Ms: 1000 },
+    /** Gateway timeout of a BFF request: SSR pages fan out to several backends. */
+    timeout: "15s",
+    /** Retry only what never reached the app: safe for non-idempotent requests. */
+    retries: { attempts: 2, perTryTimeout: "5s" },
+    retryOn: "connect-failure,refused-stream,unavailable",
+    circuitBreaker: {
+        maxConnections: 1024,
+        maxPendingRequests: 256,
+        maxRequests: 1024,
+        consecutive5xxErrors: 5,
+        interval: "10s",
+        baseEjectionTime: "30s",
+        maxEjectionPercent: 50,
+    },
+    job: { activeDeadlineSeconds: 1800, backoffLimit: 2 },
+    scaleDownStabilizationSeconds: 300,
+    /** Range of the Prometheus rate() windows in analysis queries. */
+    prometheusQueryWindow: "2m",
 } as const;
 
 export type Runtime = keyof typeof RUNTIME_DEFAULTS;
@@ -50,4 +96,40 @@ export const DEFAULTS = {
     /** Where generated manifests live in the repository Argo CD syncs (SYSTEM.md §1). */
     manifestsPath: "kubernetes/overlays",
     rootApplication: "frontend-apps",
+} as const;
+
+/**
+ * The ingress gateway and its access-log sidecars (SYSTEM.md §4): pinned images, their default
+ * sizing, the access-log location and cert-manager. One place to bump a sidecar or the chart.
+ */
+export const GATEWAY_DEFAULTS = {
+    /**
+     * nginx access-log sidecar: the official alpine image, whose `nginx` user is uid/gid 101. The
+     * generated nginx.conf uses nothing newer than nginx 1.15.9 (certificates named by variables),
+     * so the tests run the same file with Debian's nginx.
+     */
+    nginxImage: "nginx:1.28.0-alpine",
+    /**
+     * fluent-bit sidecar. The seed pinned 1.8.13 (end of life); 4.0 reads the same classic
+     * configuration (syslog unix_udp input, parser, lua and rewrite_tag filters, file output) and
+     * adds `Mkdir` for the dated directories.
+     */
+    fluentBitImage: "fluent/fluent-bit:4.0.3",
+    /** uid and gid of both sidecars: nginx's user in its image. One uid, so nginx may write to the socket fluent-bit creates. */
+    sidecarUid: 101,
+    /** Per-container requests and limits; istio-proxy's are set through its annotations. */
+    resources: {
+        proxy: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+        nginx: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+        /** The seed's figures: requests equal limits. */
+        fluentBit: { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } },
+    },
+    /** Time zone of the access log's dated directories (the handbook's nginx ran with TZ=Asia/Tokyo). */
+    accessLogTimeZone: "Asia/Tokyo",
+    /** Directory on the gateway node where fluent-bit writes the access log (read by the node's fluentd). */
+    accessLogHostPath: "/var/log/istio-ingressgateway",
+    /** cert-manager Helm chart installed by @pulumi/kubernetes-cert-manager. */
+    certManagerChartVersion: "v1.18.2",
+    certManagerNamespace: "cert-manager",
+    acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
 } as const;

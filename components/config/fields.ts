@@ -27,6 +27,9 @@ export const quantity = z.string().superRefine((value, ctx) => {
     }
 });
 
+/** A duration as Istio and Argo Rollouts write them: "500ms", "10s", "5m", "1h". */
+export const duration = z.string().regex(/^\d+(ms|s|m|h)$/, { error: 'must be a duration such as "500ms", "10s" or "5m"' });
+
 export const positiveInt = z.number().int().min(1);
 export const nonNegativeInt = z.number().int().min(0);
 export const percent = z.number().int().min(1).max(100);
@@ -49,6 +52,7 @@ const limitMap = z.strictObject({ cpu: quantity.optional(), memory: quantity });
 
 /** Container requests and limits; limits.cpu may be left out on purpose (no CPU throttling). */
 export const resourcesSchema = z.strictObject({ requests: resourceMap, limits: limitMap });
+export type ResourcesConfig = z.output<typeof resourcesSchema>;
 
 /** Reports one problem at a path from the root of the stack configuration. */
 export type Report = (path: (string | number)[], message: string) => void;

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PROJECT } from "./defaults";
 import { StackConfig, stackConfigSchema } from "./schema";
+import { resolveServiceExtends } from "./service";
 
 /**
  * A configuration mistake. It extends Pulumi's RunError so that `pulumi up` prints the message
@@ -161,6 +162,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                 );
                 break;
             case "invalid_value":
+                if (valueAt(input, issue.path) === undefined) {
+                    lines.push(`${at(issue.path)}: is required; allowed values: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`);
+                    break;
+                }
                 lines.push(
                     `${at(issue.path)}: ${JSON.stringify(valueAt(input, issue.path))} is not allowed; allowed values: ${issue.values
                         .map((v) => JSON.stringify(v))
@@ -180,6 +185,35 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
     }
     // One line per problem, in a stable order: zod may report the same problem through two routes.
     return [...new Set(lines)];
+}
+
+/**
+ * Drops a problem of a service that it only inherited through `extends` (the value is absent from
+ * its own entry) when its base reports the same problem: every problem is listed once, at the
+ * entry a user has to change.
+ */
+function withoutInheritedRepeats(issues: readonly z.core.$ZodIssue[], rawServices: unknown): z.core.$ZodIssue[] {
+    if (!Array.isArray(rawServices)) {
+        return [...issues];
+    }
+    const indexByName = new Map<unknown, number>(rawServices.map((s, i) => [(s as { name?: unknown })?.name, i]));
+    const key = (index: number, rest: readonly PropertyKey[], message: string) => `${index}|${rest.map(String).join(".")}|${message}`;
+    const reported = new Set(
+        issues
+            .filter((i) => i.path[0] === "services" && typeof i.path[1] === "number")
+            .map((i) => key(i.path[1] as number, i.path.slice(2), i.message)),
+    );
+    return issues.filter((issue) => {
+        if (issue.path[0] !== "services" || typeof issue.path[1] !== "number") {
+            return true;
+        }
+        const own = rawServices[issue.path[1]] as Record<string, unknown> | undefined;
+        const base = indexByName.get(own?.extends);
+        if (base === undefined || valueAt(own, issue.path.slice(2)) !== undefined) {
+            return true;
+        }
+        return !reported.has(key(base, issue.path.slice(2), issue.message));
+    });
 }
 
 /** Keys of the top-level schema whose value is a plain string (every other value is JSON in Pulumi's config map). */
@@ -217,9 +251,18 @@ export function parseStackConfig(configMap: Record<string, string>, secretKeys: 
     } else if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
         problems.push(`aws:region: "${region}" is not an AWS region name (e.g. ap-northeast-1)`);
     }
+    // `extends` is resolved on the raw entries, so that the merged service is what gets validated.
+    const rawServices = input.services;
+    const brokenExtends = new Set<unknown>();
+    input.services = resolveServiceExtends(rawServices, (path, message) => {
+        brokenExtends.add(path[1]);
+        problems.push(`${PROJECT}:${formatPath(path)}: ${message}`);
+    });
     const result = stackConfigSchema.safeParse(input);
     if (!result.success) {
-        problems.push(...formatIssues(result.error.issues, input));
+        // A service whose `extends` failed lacks what it meant to inherit: its one problem is said already.
+        const issues = result.error.issues.filter((i) => !(i.path[0] === "services" && brokenExtends.has(i.path[1])));
+        problems.push(...formatIssues(withoutInheritedRepeats(issues, rawServices), input));
     }
     if (problems.length > 0 || !result.success) {
         throw new ConfigError(problems);

@@ -130,5 +130,13 @@ function checkCrossReferences(config: StackConfig, ctx: z.RefinementCtx<StackCon
     const hostNames = new Set(config.hosts.map((h) => h.name));
     checkGateways(config.gateways, hostNames, report);
     checkServices(config.services, hostNames, report);
+    const servedHosts = new Set(config.gateways.flatMap((g) => g.hosts));
+    config.services.forEach((service, s) =>
+        service.routes.forEach((route, r) => {
+            if (hostNames.has(route.host) && !servedHosts.has(route.host)) {
+                report(["services", s, "routes", r, "host"], `"${route.host}" is served by no gateway: add it to a gateways[].hosts list`);
+            }
+        }),
+    );
     checkRateLimits(config.rateLimits, config.backends, report);
 }

@@ -1,16 +1,40 @@
-/** The `services` section: the BFF services and their routes (SYSTEM.md §1, §3, §5, §6). */
+/** The `services` section: the BFF services and their routes (SYSTEM.md §1, §3, §5, §6, §9). */
 import { z } from "zod";
-import { checkLocalLimit, checkQuantity, NAME_LIMITS, parseCpuMillis, parseMemoryBytes } from "../shared";
-import { DEFAULTS, RUNTIME_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
-import { checkUnique, imageRepository, kubeName, nonNegativeInt, percent, positiveInt, Report, resourcesSchema, version } from "./fields";
+import { checkLocalLimit, checkName, checkQuantity, NAME_LIMITS, parseCpuMillis, parseMemoryBytes } from "../shared";
+import { RUNTIME_DEFAULTS, SERVICE_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
+import {
+    checkUnique,
+    duration,
+    imageRepository,
+    kubeName,
+    nonNegativeInt,
+    percent,
+    positiveInt,
+    Report,
+    resourcesSchema,
+    version,
+} from "./fields";
 
 const LONGEST_SERVICE_SUFFIX = Math.max(...SERVICE_NAME_SUFFIXES.map((s) => s.length));
 
 const hpaSchema = z.strictObject({
     minReplicas: positiveInt,
     maxReplicas: positiveInt,
-    /** Average CPU utilization of the whole pod (istio-proxy included), in percent of requests. */
-    targetCpuUtilization: percent.default(DEFAULTS.hpaTargetCpuUtilization),
+    /** Average CPU utilization of the whole pod (istio-proxy included), in percent of its requests. */
+    targetCpuUtilization: percent.optional(),
+    /** An External metric, e.g. from the Datadog Cluster Agent (SYSTEM.md §8). */
+    external: z
+        .strictObject({
+            /** Metric name as the external metrics API serves it, e.g. `datadogmetric@frontend:pc-web-rps`. */
+            metricName: z.string().min(1),
+            /** Labels selecting the metric series. */
+            selector: z.record(z.string(), z.string()).optional(),
+            /** Target per pod: desiredReplicas = ceil(current × value / target). */
+            targetAverageValue: z.string().min(1),
+        })
+        .optional(),
+    /** Seconds of lower load before the HPA removes pods. */
+    scaleDownStabilizationSeconds: nonNegativeInt.default(SERVICE_DEFAULTS.scaleDownStabilizationSeconds),
 });
 
 const capacitySchema = z.strictObject({
@@ -38,17 +62,111 @@ const routeSchema = z.strictObject({
     pathPrefix: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { error: "must be a URL path starting with '/'" }),
 });
 
+/** A request attribute to match: a header or a query parameter with an exact value. */
+const requestMatchSchema = z.strictObject({
+    header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, { error: "must be an HTTP header name" })
+        .optional(),
+    query: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a query parameter name" })
+        .optional(),
+    /** Exact value, e.g. `v2` for `preview: v2`. */
+    value: z.string().min(1),
+});
+
+/** One canary step: exactly one of these keys. */
+const canaryStepSchema = z.strictObject({
+    /** Percent of traffic sent to the canary (0..100). */
+    setWeight: z.number().int().min(0).max(100).optional(),
+    /** Seconds to wait; 0 waits for a manual promotion. */
+    pause: nonNegativeInt.optional(),
+});
+
+const analysisSchema = z.strictObject({
+    /** Metrics source. */
+    provider: z.enum(["datadog", "prometheus"]),
+    /** Prometheus query endpoint (prometheus only). */
+    prometheusAddress: z.url().optional(),
+    /** Time between measurements. */
+    interval: duration.default(SERVICE_DEFAULTS.analysis.interval),
+    /** Measurements per analysis step. */
+    count: positiveInt.default(SERVICE_DEFAULTS.analysis.count),
+    /** Failed measurements tolerated before the rollout aborts. */
+    failureLimit: nonNegativeInt.default(SERVICE_DEFAULTS.analysis.failureLimit),
+    /** Highest ratio of 5xx responses of the canary version (0..1). */
+    maxErrorRate: z.number().min(0).max(1).default(SERVICE_DEFAULTS.analysis.maxErrorRate),
+    /** Highest p99 latency of the canary version, in milliseconds. */
+    maxLatencyP99Ms: positiveInt.default(SERVICE_DEFAULTS.analysis.maxLatencyP99Ms),
+});
+
+const canarySchema = z.strictObject({
+    /** Steps; a traffic-matching `setCanaryScale` is added at the start and after every setWeight below 100. */
+    steps: z
+        .array(canaryStepSchema)
+        .min(1)
+        .default(SERVICE_DEFAULTS.canarySteps.map((s) => ({ ...s }))),
+    /** Progressive delivery: an analysis runs after every pause that follows a weight change. */
+    analysis: analysisSchema.optional(),
+});
+
+const circuitBreakerSchema = z.strictObject({
+    /** TCP connections to all pods of the service, per calling proxy. */
+    maxConnections: positiveInt.default(SERVICE_DEFAULTS.circuitBreaker.maxConnections),
+    /** Requests queued waiting for a connection. */
+    maxPendingRequests: positiveInt.default(SERVICE_DEFAULTS.circuitBreaker.maxPendingRequests),
+    /** Requests in flight to all pods of the service. */
+    maxRequests: positiveInt.default(SERVICE_DEFAULTS.circuitBreaker.maxRequests),
+    /** Consecutive 5xx answers that eject a pod. */
+    consecutive5xxErrors: positiveInt.default(SERVICE_DEFAULTS.circuitBreaker.consecutive5xxErrors),
+    interval: duration.default(SERVICE_DEFAULTS.circuitBreaker.interval),
+    baseEjectionTime: duration.default(SERVICE_DEFAULTS.circuitBreaker.baseEjectionTime),
+    maxEjectionPercent: percent.default(SERVICE_DEFAULTS.circuitBreaker.maxEjectionPercent),
+});
+
+const jobSchema = z.strictObject({
+    /** Job name; the object is named `<service>-<name>`. */
+    name: kubeName("dns1123Label"),
+    /** Cron schedule for a CronJob; without it, a Job that runs before every sync (Argo CD PreSync hook). */
+    schedule: z
+        .string()
+        .regex(/^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$/, { error: 'must be a cron schedule such as "*/5 * * * *"' })
+        .optional(),
+    /** Command and arguments run in the service's image. */
+    command: z.array(z.string().min(1)).min(1),
+    resources: resourcesSchema.optional(),
+    /** Seconds after which a run is killed. */
+    activeDeadlineSeconds: positiveInt.default(SERVICE_DEFAULTS.job.activeDeadlineSeconds),
+    backoffLimit: nonNegativeInt.default(SERVICE_DEFAULTS.job.backoffLimit),
+});
+
+const migrationSchema = z.strictObject({
+    /** Host name of the legacy upstream (an Istio ServiceEntry is created for it). */
+    legacyHost: kubeName("dns1123Subdomain"),
+    legacyPort: z.number().int().min(1).max(65535).default(80),
+    /** Percent of this service's traffic still sent to the legacy upstream; 100 rolls back at once. */
+    legacyWeight: z.number().int().min(0).max(100),
+    /** Requests with this header or query value always reach the new pods (test before moving weight). */
+    override: requestMatchSchema.optional(),
+});
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const serviceSchema = z.strictObject({
     /** Service name; stable, used in every derived object name. */
     name: kubeName("dns1123Label", NAME_LIMITS.dns1123Label - LONGEST_SERVICE_SUFFIX),
-    /** Runtime template: port, probes and defaults. */
+    /** Another service whose settings this one starts from (one codebase, two deploy units). */
+    extends: kubeName("dns1123Label").optional(),
+    /** Runtime template: port, probes, environment defaults. */
     runtime: z.enum(Object.keys(RUNTIME_DEFAULTS) as [keyof typeof RUNTIME_DEFAULTS]),
     /** Image repository without tag. */
     image: imageRepository,
     /** Release version: the image tag and the `version` labels. */
     version,
+    /** `canary` (Argo Rollouts, SYSTEM.md §3) or `rollingUpdate` (a plain Deployment). */
+    strategy: z.enum(["canary", "rollingUpdate"]).default("canary"),
+    canary: canarySchema.optional(),
     /** Pod count; required without `hpa`, not allowed with it (the autoscaler owns the count). */
     replicas: nonNegativeInt.optional(),
     resources: resourcesSchema,
@@ -63,6 +181,20 @@ export const serviceSchema = z.strictObject({
         .regex(/^\/\S*$/, { error: "must be a path starting with '/'" })
         .optional(),
     routes: z.array(routeSchema).default([]),
+    /** Requests matching a header or query value go to another service first (`preview: v2`). */
+    previews: z.array(requestMatchSchema.extend({ service: kubeName("dns1123Label") })).default([]),
+    /** Copy of the traffic sent to another service, answers discarded (SYSTEM.md §9). */
+    mirror: z.strictObject({ service: kubeName("dns1123Label"), percentage: z.number().min(0).max(100) }).optional(),
+    /** Request timeout at the gateway. */
+    timeout: duration.default(SERVICE_DEFAULTS.timeout),
+    /** Retries of failed connections (never of answered requests). */
+    retries: z.strictObject({ attempts: nonNegativeInt, perTryTimeout: duration }).default({ ...SERVICE_DEFAULTS.retries }),
+    circuitBreaker: circuitBreakerSchema.default(() => circuitBreakerSchema.parse({})),
+    /** Traffic switch from a legacy upstream (SYSTEM.md §9 phases 2 and 3). */
+    migration: migrationSchema.optional(),
+    jobs: z.array(jobSchema).default([]),
+    /** Argo CD sync wave of this service's Application: lower syncs first. */
+    syncWave: z.number().int().default(0),
     /** Plain environment variables (no secrets: those live in the secrets repository). */
     env: z
         .record(z.string(), z.string())
@@ -81,10 +213,68 @@ export const serviceSchema = z.strictObject({
 });
 
 export type ServiceConfig = z.output<typeof serviceSchema>;
+export type CanaryStep = z.output<typeof canaryStepSchema>;
+export type RequestMatch = z.output<typeof requestMatchSchema>;
 
-/** Rules within each service, and across services: unique names, known hosts, one owner per route. */
+/** The canary steps of a service: its own, or the handbook's default. */
+export function canaryStepsOf(service: ServiceConfig): CanaryStep[] {
+    return service.canary?.steps ?? SERVICE_DEFAULTS.canarySteps.map((step) => ({ ...step }));
+}
+
+/** Keys a service does not inherit through `extends`: what makes it a separate deploy unit. */
+const NOT_INHERITED = new Set(["name", "extends", "routes", "previews", "mirror", "migration", "jobs"]);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function deepMerge(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+    const merged: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(override)) {
+        merged[key] = isPlainObject(value) && isPlainObject(base[key]) ? deepMerge(base[key], value) : value;
+    }
+    return merged;
+}
+
+/**
+ * Resolves `extends` on the raw services list before validation: a service starts from the
+ * settings of the one it names (objects merged, lists replaced), except its identity and routing.
+ * Problems are reported at `services[i].extends`.
+ */
+export function resolveServiceExtends(services: unknown, report: Report): unknown {
+    if (!Array.isArray(services)) {
+        return services;
+    }
+    const byName = new Map<string, Record<string, unknown>>();
+    services.forEach((s) => isPlainObject(s) && typeof s.name === "string" && byName.set(s.name, s));
+    const resolving = new Set<string>();
+    const resolve = (service: Record<string, unknown>, index: number): Record<string, unknown> => {
+        const baseName = service.extends;
+        if (typeof baseName !== "string") {
+            return service;
+        }
+        const base = byName.get(baseName);
+        if (base === undefined) {
+            report(["services", index, "extends"], `"${baseName}" is not the name of a service`);
+            return service;
+        }
+        if (resolving.has(baseName) || baseName === service.name) {
+            report(["services", index, "extends"], `"${baseName}" extends this service back: the chain is a cycle`);
+            return service;
+        }
+        resolving.add(String(service.name));
+        const resolvedBase = resolve(base, services.indexOf(base));
+        resolving.delete(String(service.name));
+        const inherited = Object.fromEntries(Object.entries(resolvedBase).filter(([key]) => !NOT_INHERITED.has(key)));
+        return deepMerge(inherited, service);
+    };
+    return services.map((service, index) => (isPlainObject(service) ? resolve(service, index) : service));
+}
+
+/** Rules within each service, and across services: unique names, known hosts and services, one owner per route. */
 export function checkServices(services: ServiceConfig[], hostNames: Set<string>, report: Report): void {
     checkUnique(report, services, "name", ["services"]);
+    const serviceNames = new Set(services.map((s) => s.name));
     const known = `known hosts: ${[...hostNames].join(", ")}`;
     const routeOwners = new Map<string, string>();
     services.forEach((service, s) => {
@@ -104,7 +294,55 @@ export function checkServices(services: ServiceConfig[], hostNames: Set<string>,
                 routeOwners.set(key, service.name);
             }
         });
+        const otherService = (target: string, path: (string | number)[]) => {
+            if (target === service.name) {
+                report(path, `"${target}" is this service itself`);
+            } else if (!serviceNames.has(target)) {
+                report(path, `"${target}" is not the name of a service (services: ${[...serviceNames].join(", ")})`);
+            }
+        };
+        service.previews.forEach((preview, p) => otherService(preview.service, ["services", s, "previews", p, "service"]));
+        if (service.mirror !== undefined) {
+            otherService(service.mirror.service, ["services", s, "mirror", "service"]);
+        }
     });
+}
+
+function checkCanary(report: Report, service: ServiceConfig, at: (...rest: (string | number)[]) => (string | number)[]): void {
+    if (service.strategy !== "canary") {
+        if (service.canary !== undefined) {
+            report(at("canary"), 'applies to strategy "canary" only');
+        }
+        return;
+    }
+    const steps = canaryStepsOf(service);
+    let lastWeight = 0;
+    steps.forEach((step, i) => {
+        const keys = Object.keys(step).filter((k) => step[k as keyof CanaryStep] !== undefined);
+        if (keys.length !== 1) {
+            report(
+                at("canary", "steps", i),
+                `set exactly one of setWeight and pause (got ${keys.length === 0 ? "none" : keys.join(" and ")})`,
+            );
+        }
+        // Out-of-range weights are reported by the field itself.
+        if (step.setWeight !== undefined && step.setWeight >= 0 && step.setWeight <= 100) {
+            if (step.setWeight < lastWeight) {
+                report(
+                    at("canary", "steps", i, "setWeight"),
+                    `${step.setWeight} is below the previous weight ${lastWeight}: weights only grow`,
+                );
+            }
+            lastWeight = step.setWeight;
+        }
+    });
+    if (lastWeight !== 100) {
+        report(at("canary", "steps"), `must end with setWeight 100 (the last weight is ${lastWeight}): the rollout would never complete`);
+    }
+    const analysis = service.canary?.analysis;
+    if (analysis?.provider === "prometheus" && analysis.prometheusAddress === undefined) {
+        report(at("canary", "analysis", "prometheusAddress"), 'is required with provider "prometheus"');
+    }
 }
 
 function checkService(report: Report, service: ServiceConfig, s: number): void {
@@ -120,21 +358,24 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
         if (service.replicas !== undefined) {
             report(at("replicas"), "conflicts with hpa: the autoscaler owns the replica count (set hpa.minReplicas instead)");
         }
-    }
-    const { requests, limits } = service.resources;
-    if (checkQuantity(requests.memory) === undefined && checkQuantity(limits.memory) === undefined) {
-        if (parseMemoryBytes(requests.memory) > parseMemoryBytes(limits.memory)) {
-            report(at("resources", "requests", "memory"), `${requests.memory} is above limits.memory ${limits.memory}`);
+        if (service.hpa.targetCpuUtilization === undefined && service.hpa.external === undefined) {
+            report(at("hpa"), "has no target: set targetCpuUtilization (percent of the pod's requests) or external");
         }
     }
-    if (limits.cpu !== undefined && checkQuantity(requests.cpu) === undefined && checkQuantity(limits.cpu) === undefined) {
-        if (parseCpuMillis(requests.cpu) > parseCpuMillis(limits.cpu)) {
-            report(at("resources", "requests", "cpu"), `${requests.cpu} is above limits.cpu ${limits.cpu}`);
+    checkResources(report, service.resources, at("resources"));
+    service.jobs.forEach((job, j) => {
+        if (job.resources !== undefined) {
+            checkResources(report, job.resources, at("jobs", j, "resources"));
         }
-    }
-    if (checkQuantity(requests.cpu) === undefined && parseCpuMillis(requests.cpu) <= 0) {
-        report(at("resources", "requests", "cpu"), "must be above zero: the HPA and the capacity figures divide by it");
-    }
+        const objectName = `${service.name}-${job.name}`;
+        const problem = checkName(job.schedule === undefined ? "dns1123Label" : "cronJob", objectName);
+        if (problem !== undefined) {
+            report(at("jobs", j, "name"), `the ${job.schedule === undefined ? "Job" : "CronJob"} name ${problem}`);
+        }
+    });
+    checkUnique(report, service.jobs, "name", at("jobs"));
+    checkCanary(report, service, at);
+
     const local = service.rateLimit?.local;
     if (local !== undefined && local.type === "envoy" && local.delay !== undefined) {
         report(at("rateLimit", "local", "delay"), "applies to the nginx limiter only (envoy's token bucket has no delay)");
@@ -149,5 +390,49 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
             performanceRps: service.capacity.podPerformanceRps,
         });
         problems.forEach((problem) => report(at("rateLimit", "local", "requestsPerSecond"), problem));
+    }
+    const matches: { m: RequestMatch; path: (string | number)[] }[] = service.previews.map((p, i) => ({ m: p, path: at("previews", i) }));
+    if (service.migration?.override !== undefined) {
+        matches.push({ m: service.migration.override, path: at("migration", "override") });
+    }
+    const seenMatches = new Map<string, string>();
+    for (const { m, path } of matches) {
+        if ((m.header === undefined) === (m.query === undefined)) {
+            report(path, "set exactly one of header and query");
+            continue;
+        }
+        const key = `${m.header !== undefined ? `header ${m.header}` : `query ${m.query}`}=${m.value}`;
+        const first = seenMatches.get(key);
+        if (first !== undefined) {
+            report(path, `matches the same requests (${key}) as ${first}: the second route would never be used`);
+        } else {
+            seenMatches.set(key, path.slice(2).join("."));
+        }
+    }
+    if (service.migration !== undefined && service.strategy === "canary") {
+        report(
+            at("migration"),
+            'needs strategy "rollingUpdate": Argo Rollouts owns the weights of the primary route during a canary, so a legacy share cannot sit beside them',
+        );
+    }
+    if (service.migration !== undefined && service.routes.length === 0) {
+        report(at("migration"), "needs routes: only traffic entering through the gateway can be switched");
+    }
+}
+
+function checkResources(report: Report, resources: z.output<typeof resourcesSchema>, path: (string | number)[]): void {
+    const { requests, limits } = resources;
+    if (checkQuantity(requests.memory) === undefined && checkQuantity(limits.memory) === undefined) {
+        if (parseMemoryBytes(requests.memory) > parseMemoryBytes(limits.memory)) {
+            report([...path, "requests", "memory"], `${requests.memory} is above limits.memory ${limits.memory}`);
+        }
+    }
+    if (limits.cpu !== undefined && checkQuantity(requests.cpu) === undefined && checkQuantity(limits.cpu) === undefined) {
+        if (parseCpuMillis(requests.cpu) > parseCpuMillis(limits.cpu)) {
+            report([...path, "requests", "cpu"], `${requests.cpu} is above limits.cpu ${limits.cpu}`);
+        }
+    }
+    if (checkQuantity(requests.cpu) === undefined && parseCpuMillis(requests.cpu) <= 0) {
+        report([...path, "requests", "cpu"], "must be above zero: the HPA and the capacity figures divide by it");
     }
 }

@@ -1,0 +1,331 @@
+/**
+ * The workload of a BFF service as plain data: ConfigMap, pod template, Rollout or Deployment,
+ * HPA, PodDisruptionBudget, Jobs and CronJobs (SYSTEM.md §1, §3, §6).
+ */
+import {
+    canaryStepsOf,
+    DEFAULTS,
+    ISTIO_PROXY_RESOURCES,
+    ResourcesConfig,
+    RUNTIME_DEFAULTS,
+    SERVICE_DEFAULTS,
+    ServiceConfig,
+} from "../config";
+import { assertName, childName, CONTENT_HASH_ANNOTATION, contentHash, KubeObject, Labels, sortKeys } from "../shared";
+import { ServiceNames } from "./names";
+
+/** Name of the application container in every BFF pod. */
+export const APP_CONTAINER = "app";
+
+/** Where a service is deployed and what it belongs to. */
+export interface ServiceContext {
+    /** Environment name; becomes RELEASE_ENV (SYSTEM.md §6). */
+    environment: string;
+    namespace: string;
+    /** `app.kubernetes.io/part-of`. Default: `frontend`. */
+    partOf?: string;
+    /** Every service of the stack: previews and mirrors point at them. Default: none. */
+    services?: ServiceConfig[];
+}
+
+export function portOf(service: ServiceConfig): number {
+    return service.port ?? RUNTIME_DEFAULTS[service.runtime].port;
+}
+
+/** Environment of the container: the runtime's defaults, RELEASE_ENV, then the service's own variables. */
+export function serviceEnvironment(service: ServiceConfig, ctx: ServiceContext): Record<string, string> {
+    return sortKeys({ ...RUNTIME_DEFAULTS[service.runtime].env, RELEASE_ENV: ctx.environment, ...service.env });
+}
+
+/** Istio sidecar sizing through pod annotations: the proxy's requests count in the HPA and the scheduler. */
+export function istioProxyAnnotations(): Record<string, string> {
+    return {
+        "sidecar.istio.io/proxyCPU": ISTIO_PROXY_RESOURCES.requests.cpu,
+        "sidecar.istio.io/proxyCPULimit": ISTIO_PROXY_RESOURCES.limits.cpu,
+        "sidecar.istio.io/proxyMemory": ISTIO_PROXY_RESOURCES.requests.memory,
+        "sidecar.istio.io/proxyMemoryLimit": ISTIO_PROXY_RESOURCES.limits.memory,
+    };
+}
+
+const CONTAINER_SECURITY = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+};
+const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+
+function resources(config: ResourcesConfig) {
+    return { requests: { ...config.requests }, limits: sortKeys({ ...config.limits }) as Record<string, string> };
+}
+
+function appContainer(service: ServiceConfig, names: ServiceNames) {
+    const runtime = RUNTIME_DEFAULTS[service.runtime];
+    const healthPath = service.healthPath ?? runtime.healthPath;
+    const httpGet = { path: healthPath, port: "http" };
+    return {
+        name: APP_CONTAINER,
+        image: `${service.image}:${service.version}`,
+        ports: [{ name: "http", containerPort: portOf(service), protocol: "TCP" }],
+        envFrom: [{ configMapRef: { name: names.configMap } }],
+        env: [
+            // Worker count follows the CPU request (SYSTEM.md §6): 1000 = one core.
+            {
+                name: "CPU_REQUEST_MILLICORES",
+                valueFrom: { resourceFieldRef: { containerName: APP_CONTAINER, resource: "requests.cpu", divisor: "1m" } },
+            },
+            { name: "PORT", value: String(portOf(service)) },
+        ],
+        resources: resources(service.resources),
+        // A cold start may take the runtime's startup time before liveness applies.
+        startupProbe: { httpGet, periodSeconds: 5, failureThreshold: Math.ceil(runtime.startupSeconds / 5), timeoutSeconds: 2 },
+        // Traffic stops only when the pod is ready; a hung process is restarted after a minute.
+        readinessProbe: { httpGet, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+        livenessProbe: { httpGet, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 2 },
+        // Endpoints are removed asynchronously: keep serving for a few seconds before SIGTERM (SYSTEM.md §6).
+        lifecycle: { preStop: { exec: { command: ["sh", "-c", `sleep ${DEFAULTS.preStopSleepSeconds}`] } } },
+        securityContext: CONTAINER_SECURITY,
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    };
+}
+
+/** Pod template shared by the Rollout or Deployment. */
+export function podTemplate(
+    service: ServiceConfig,
+    ctx: ServiceContext,
+    names: ServiceNames,
+    labels: Labels,
+    configData: Record<string, string>,
+) {
+    const selector = names.selector;
+    return {
+        metadata: {
+            labels: sortKeys({
+                ...labels,
+                // Datadog unified service tagging (env, service, version tags on every metric and log).
+                "tags.datadoghq.com/env": ctx.environment,
+                "tags.datadoghq.com/service": service.name,
+                "tags.datadoghq.com/version": service.version,
+            }),
+            annotations: sortKeys({
+                [CONTENT_HASH_ANNOTATION]: contentHash({ [names.configMap]: configData }),
+                ...istioProxyAnnotations(),
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": String(portOf(service)),
+                "prometheus.io/path": "/metrics",
+                [`ad.datadoghq.com/${APP_CONTAINER}.logs`]: JSON.stringify([
+                    { source: RUNTIME_DEFAULTS[service.runtime].logSource, service: service.name },
+                ]),
+            }),
+        },
+        spec: {
+            containers: [appContainer(service, names)],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+            nodeSelector: { "node-role": "worker" },
+            // Soft spread: replicas prefer different nodes and zones, but a small cluster still schedules them.
+            affinity: {
+                podAntiAffinity: {
+                    preferredDuringSchedulingIgnoredDuringExecution: [
+                        {
+                            weight: 100,
+                            podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+                        },
+                    ],
+                },
+            },
+            topologySpreadConstraints: [
+                {
+                    maxSkew: 1,
+                    topologyKey: "topology.kubernetes.io/zone",
+                    whenUnsatisfiable: "ScheduleAnyway",
+                    labelSelector: { matchLabels: selector },
+                },
+            ],
+            terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
+            securityContext: POD_SECURITY,
+            automountServiceAccountToken: false,
+        },
+    };
+}
+
+/**
+ * Argo Rollouts steps (SYSTEM.md §3): canary pods follow the traffic weight
+ * (`setCanaryScale.matchTrafficWeight`) from the start and after every weight below 100; with an
+ * analysis, every pause that follows a weight change is followed by an analysis step.
+ */
+export function rolloutSteps(service: ServiceConfig, names: ServiceNames): Record<string, unknown>[] {
+    const scale = { setCanaryScale: { matchTrafficWeight: true } };
+    const analysis = service.canary?.analysis;
+    const steps: Record<string, unknown>[] = [scale];
+    let weightChanged = false;
+    for (const step of canaryStepsOf(service)) {
+        if (step.setWeight !== undefined) {
+            steps.push({ setWeight: step.setWeight });
+            if (step.setWeight < 100) {
+                steps.push(scale);
+            }
+            weightChanged = step.setWeight > 0;
+        } else if (step.pause !== undefined) {
+            steps.push({ pause: step.pause === 0 ? {} : { duration: step.pause } });
+            if (analysis !== undefined && weightChanged) {
+                steps.push({
+                    analysis: {
+                        templates: [{ templateName: names.analysisTemplate }],
+                        args: [
+                            { name: "service-name", value: service.name },
+                            { name: "canary-version", value: service.version },
+                        ],
+                    },
+                });
+                weightChanged = false;
+            }
+        }
+    }
+    return steps;
+}
+
+/** The Rollout (strategy canary) or Deployment (strategy rollingUpdate) of a service. */
+export function workload(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames, labels: Labels, template: object): KubeObject {
+    const metadata = { name: names.workload, namespace: ctx.namespace, labels };
+    // With an HPA the autoscaler owns the count; setting it here would fight it on every apply.
+    const replicas = service.hpa === undefined ? { replicas: service.replicas } : {};
+    const common = { ...replicas, selector: { matchLabels: names.selector }, revisionHistoryLimit: 5, template };
+    if (service.strategy === "rollingUpdate") {
+        return {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata,
+            spec: { ...common, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } } },
+        };
+    }
+    return {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        metadata,
+        spec: {
+            ...common,
+            strategy: {
+                canary: {
+                    canaryService: names.canaryService,
+                    stableService: names.stableService,
+                    maxSurge: SERVICE_DEFAULTS.canaryMaxSurge,
+                    maxUnavailable: 0,
+                    // Stable pods scale down as traffic leaves them (handbook §7.3.3).
+                    dynamicStableScale: true,
+                    trafficRouting: { istio: { virtualService: { name: names.virtualService, routes: [names.primaryRoute] } } },
+                    steps: rolloutSteps(service, names),
+                },
+            },
+        },
+    };
+}
+
+/** HorizontalPodAutoscaler (autoscaling/v2) on the Rollout or Deployment. */
+export function horizontalPodAutoscaler(
+    service: ServiceConfig,
+    ctx: ServiceContext,
+    names: ServiceNames,
+    labels: Labels,
+    target: KubeObject,
+): KubeObject | undefined {
+    const hpa = service.hpa;
+    if (hpa === undefined) {
+        return undefined;
+    }
+    const metrics: object[] = [];
+    if (hpa.targetCpuUtilization !== undefined) {
+        // Utilization is of the pod's summed requests, istio-proxy included (SYSTEM.md §5).
+        metrics.push({
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: hpa.targetCpuUtilization } },
+        });
+    }
+    if (hpa.external !== undefined) {
+        metrics.push({
+            type: "External",
+            external: {
+                metric: {
+                    name: hpa.external.metricName,
+                    ...(hpa.external.selector === undefined ? {} : { selector: { matchLabels: hpa.external.selector } }),
+                },
+                target: { type: "AverageValue", averageValue: hpa.external.targetAverageValue },
+            },
+        });
+    }
+    return {
+        apiVersion: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        metadata: { name: names.workload, namespace: ctx.namespace, labels },
+        spec: {
+            scaleTargetRef: { apiVersion: target.apiVersion, kind: target.kind, name: target.metadata.name },
+            minReplicas: hpa.minReplicas,
+            maxReplicas: hpa.maxReplicas,
+            metrics,
+            behavior: { scaleDown: { stabilizationWindowSeconds: hpa.scaleDownStabilizationSeconds } },
+        },
+    };
+}
+
+/**
+ * Jobs and CronJobs of a service, in its image, without the istio sidecar (a Job whose sidecar
+ * keeps running never completes, SYSTEM.md §6). A Job without schedule is an Argo CD PreSync hook,
+ * deleted before it is created again, with no TTL (a TTL-deleted Job makes auto-sync recreate it).
+ */
+export function jobs(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames, labels: Labels): KubeObject[] {
+    return service.jobs.map((job) => {
+        const jobLabels = sortKeys({ ...labels, "app.kubernetes.io/component": "job" });
+        const podTemplate = {
+            metadata: { labels: sortKeys({ ...jobLabels, "sidecar.istio.io/inject": "false" }) },
+            spec: {
+                restartPolicy: "Never",
+                containers: [
+                    {
+                        name: "job",
+                        image: `${service.image}:${service.version}`,
+                        command: job.command,
+                        envFrom: [{ configMapRef: { name: names.configMap } }],
+                        resources: resources(job.resources ?? service.resources),
+                        securityContext: CONTAINER_SECURITY,
+                        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                    },
+                ],
+                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+                nodeSelector: { "node-role": "worker" },
+                securityContext: POD_SECURITY,
+                automountServiceAccountToken: false,
+            },
+        };
+        const jobSpec = { backoffLimit: job.backoffLimit, activeDeadlineSeconds: job.activeDeadlineSeconds, template: podTemplate };
+        if (job.schedule === undefined) {
+            return {
+                apiVersion: "batch/v1",
+                kind: "Job",
+                metadata: {
+                    name: childName(`Job ${job.name} of ${service.name}`, service.name, job.name),
+                    namespace: ctx.namespace,
+                    labels: jobLabels,
+                    annotations: { "argocd.argoproj.io/hook": "PreSync", "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation" },
+                },
+                spec: jobSpec,
+            };
+        }
+        return {
+            apiVersion: "batch/v1",
+            kind: "CronJob",
+            metadata: {
+                name: assertName("cronJob", `${service.name}-${job.name}`, `CronJob ${job.name} of ${service.name}`),
+                namespace: ctx.namespace,
+                labels: jobLabels,
+            },
+            spec: {
+                schedule: job.schedule,
+                // A run still going when the next is due is left alone, not doubled.
+                concurrencyPolicy: "Forbid",
+                startingDeadlineSeconds: 300,
+                successfulJobsHistoryLimit: 3,
+                failedJobsHistoryLimit: 3,
+                jobTemplate: { metadata: { labels: jobLabels }, spec: jobSpec },
+            },
+        };
+    });
+}
