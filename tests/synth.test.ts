@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
@@ -128,7 +128,12 @@ describe("synth command line", () => {
     it("writes out/<stack>/ and says what it wrote", () => {
         const result = synthCli(project, ["--stack", "dev"]);
         assert.equal(result.status, 0, result.stderr);
-        assert.match(result.stdout, /synth: stack dev \(up\): \d+ resources, 44 Kubernetes objects -> .*out\/dev/);
+        const said = /synth: stack dev \(up\): \d+ resources, (\d+) Kubernetes objects -> (.*out\/dev) \(\d+ ms\)/.exec(result.stdout);
+        assert.ok(said, result.stdout);
+        const written = readdirSync(join(project, "out", "dev", "manifests"), { recursive: true }).filter(
+            (f) => String(f).endsWith(".yaml") && !String(f).endsWith("kustomization.yaml"),
+        );
+        assert.equal(written.length, Number(said[1]), "one file per object said");
         const report = readFileSync(join(project, "out", "dev", "report.md"), "utf8");
         assert.match(report, /^# Resource report: stack `dev`/);
     });

@@ -6,6 +6,12 @@
 /** Pulumi project name; also the namespace of the stack config keys (`bff-platform:services`). */
 export const PROJECT = "bff-platform";
 
+/**
+ * App directories that are not services: the host routes and the child Applications of Argo CD.
+ * No service may take these names (each app has its own directory of manifests).
+ */
+export const PLATFORM_APPS = { hostRoutes: "host-routes", applications: "applications" } as const;
+
 /** Names derived from a service name by appending these; the config check keeps room for the longest. */
 export const SERVICE_NAME_SUFFIXES = ["-stable", "-canary", "-legacy", "-analysis"] as const;
 

@@ -1,7 +1,7 @@
 /** The `services` section: the BFF services and their routes (SYSTEM.md §1, §3, §5, §6, §9). */
 import { z } from "zod";
 import { checkLocalLimit, checkName, checkQuantity, NAME_LIMITS, parseCpuMillis, parseMemoryBytes } from "../shared";
-import { RUNTIME_DEFAULTS, SERVICE_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
+import { PLATFORM_APPS, RUNTIME_DEFAULTS, SERVICE_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
 import {
     checkUnique,
     duration,
@@ -277,7 +277,14 @@ export function checkServices(services: ServiceConfig[], hostNames: Set<string>,
     const serviceNames = new Set(services.map((s) => s.name));
     const known = `known hosts: ${[...hostNames].join(", ")}`;
     const routeOwners = new Map<string, string>();
+    const reserved = new Set<string>(Object.values(PLATFORM_APPS));
     services.forEach((service, s) => {
+        if (reserved.has(service.name)) {
+            report(
+                ["services", s, "name"],
+                `"${service.name}" is reserved for the platform's own app directory (reserved: ${[...reserved].join(", ")})`,
+            );
+        }
         checkService(report, service, s);
         service.routes.forEach((route, r) => {
             if (!hostNames.has(route.host)) {

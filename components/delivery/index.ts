@@ -7,10 +7,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
+import { createKubeObject } from "../shared";
+import { APPLICATIONS_APP, childApplication, DeliveredApp, rootApplication } from "./argocd";
+
+export * from "./argocd";
 
 export interface DeliveryTargetsArgs {
-    delivery: StackConfig["delivery"];
-    environment: string;
+    config: StackConfig;
     /** Provider of the cluster itself. */
     clusterProvider: k8s.Provider;
 }
@@ -32,7 +35,8 @@ export class DeliveryTargets extends pulumi.ComponentResource {
 
     /** The provider through which the objects of `app` are delivered. */
     providerFor(app: string): k8s.Provider {
-        const { delivery, environment, clusterProvider } = this.args;
+        const { config, clusterProvider } = this.args;
+        const { delivery, environment } = config;
         if (delivery.mode === "direct") {
             return clusterProvider;
         }
@@ -46,5 +50,21 @@ export class DeliveryTargets extends pulumi.ComponentResource {
             this.renderProviders.set(app, provider);
         }
         return provider;
+    }
+
+    /**
+     * In `argocd` mode, the Applications that deliver `apps`: the child Applications rendered for
+     * `frontend-apps`, and `frontend-apps` itself applied to the cluster. Nothing in `direct` mode.
+     */
+    deliver(apps: DeliveredApp[]): void {
+        const { config, clusterProvider } = this.args;
+        if (config.delivery.mode !== "argocd") {
+            return;
+        }
+        const childProvider = this.providerFor(APPLICATIONS_APP);
+        for (const app of apps) {
+            createKubeObject(childApplication(app, config), { parent: this, provider: childProvider });
+        }
+        createKubeObject(rootApplication(config), { parent: this, provider: clusterProvider });
     }
 }

@@ -6,11 +6,11 @@
  * separate VirtualServices on one gateway host (which follows creation time).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, hostGatewayName, StackConfig } from "../config";
+import { DEFAULTS, hostGatewayName, PLATFORM_APPS, StackConfig } from "../config";
 import { createKubeObject, KubeObject, recommendedLabels } from "../shared";
 
 /** `app.kubernetes.io/name` of the host routes: they form one app directory of their own. */
-export const HOST_ROUTES_APP = "host-routes";
+export const HOST_ROUTES_APP = PLATFORM_APPS.hostRoutes;
 
 interface PrefixOwner {
     service: string;

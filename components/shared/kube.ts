@@ -16,6 +16,7 @@ export interface KubeObject {
         namespace?: string;
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
+        finalizers?: string[];
     };
     [field: string]: unknown;
 }

@@ -1,0 +1,100 @@
+/**
+ * Argo CD app-of-apps (SYSTEM.md §2). `frontend-apps` (applied to the cluster) syncs the
+ * directory of child Applications, one per app, each syncing `<manifestsPath>/<environment>/<app>`
+ * into the app namespace.
+ *
+ * Facts this relies on: sync waves are quoted integers, lower first, and Argo CD waits for health
+ * between waves; since Argo CD 1.8 an Application's health is not assessed unless argocd-cm has the
+ * `resource.customizations.health.argoproj.io_Application` entry (the shared Argo CD's setting:
+ * without it waves between child Applications do not wait). Argo Rollouts moves the weights of
+ * VirtualService routes during a canary: the child Applications ignore those fields and do not
+ * reset them on sync (`RespectIgnoreDifferences`).
+ */
+import { DEFAULTS, PLATFORM_APPS, StackConfig } from "../config";
+import { KubeObject, recommendedLabels } from "../shared";
+
+/** App directory holding the child Applications (synced by `frontend-apps`). */
+export const APPLICATIONS_APP = PLATFORM_APPS.applications;
+
+/** Notification triggers every child Application subscribes its Slack channel to. */
+export const NOTIFICATION_TRIGGERS = ["on-deployed", "on-health-degraded", "on-sync-failed"] as const;
+
+/** One app to deliver: its name (also its directory) and sync wave. */
+export interface DeliveredApp {
+    name: string;
+    syncWave: number;
+}
+
+const IN_CLUSTER = "https://kubernetes.default.svc";
+const FINALIZER = "resources-finalizer.argocd.argoproj.io";
+
+function application(name: string, config: StackConfig, spec: object, annotations: Record<string, string>): KubeObject {
+    return {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: {
+            name,
+            namespace: config.delivery.argocdNamespace,
+            labels: recommendedLabels({ name, component: "delivery", partOf: DEFAULTS.partOf }),
+            annotations,
+            // Deleting the Application deletes what it deployed.
+            finalizers: [FINALIZER],
+        },
+        spec,
+    };
+}
+
+/** The child Application of one app. */
+export function childApplication(app: DeliveredApp, config: StackConfig): KubeObject {
+    const { delivery } = config;
+    const annotations: Record<string, string> = { "argocd.argoproj.io/sync-wave": String(app.syncWave) };
+    if (delivery.slackChannel !== undefined) {
+        for (const trigger of NOTIFICATION_TRIGGERS) {
+            annotations[`notifications.argoproj.io/subscribe.${trigger}.slack`] = delivery.slackChannel;
+        }
+    }
+    return application(
+        app.name,
+        config,
+        {
+            project: "default",
+            source: {
+                repoURL: delivery.repoURL,
+                targetRevision: delivery.targetRevision,
+                path: `${delivery.manifestsPath}/${config.environment}/${app.name}`,
+                // The Kubernetes provider renders into subdirectories (1-manifest/, 0-crd/).
+                directory: { recurse: true },
+            },
+            destination: { server: IN_CLUSTER, namespace: config.appNamespace },
+            syncPolicy: {
+                automated: { prune: true, selfHeal: true },
+                syncOptions: ["RespectIgnoreDifferences=true"],
+            },
+            ignoreDifferences: [
+                { group: "networking.istio.io", kind: "VirtualService", jqPathExpressions: [".spec.http[].route[].weight"] },
+            ],
+        },
+        annotations,
+    );
+}
+
+/** `frontend-apps`: the Application of Applications, applied to the cluster. */
+export function rootApplication(config: StackConfig): KubeObject {
+    const { delivery } = config;
+    return application(
+        DEFAULTS.rootApplication,
+        config,
+        {
+            project: "default",
+            source: {
+                repoURL: delivery.repoURL,
+                targetRevision: delivery.targetRevision,
+                path: `${delivery.manifestsPath}/${config.environment}/${APPLICATIONS_APP}`,
+                directory: { recurse: true },
+            },
+            destination: { server: IN_CLUSTER, namespace: delivery.argocdNamespace },
+            syncPolicy: { automated: { prune: true, selfHeal: true } },
+        },
+        {},
+    );
+}
