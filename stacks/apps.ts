@@ -43,10 +43,5 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
             ),
     );
     new HostRoutes(HOST_ROUTES_APP, { config }, { provider: delivery.providerFor(HOST_ROUTES_APP), dependsOn: [appNamespace] });
-    delivery.deliver([
-        ...config.services.map((s) => ({ name: s.name, syncWave: s.syncWave })),
-        // After every service: the host routes delegate to the services' VirtualServices.
-        { name: HOST_ROUTES_APP, syncWave: Math.max(0, ...config.services.map((s) => s.syncWave)) + 1 },
-    ]);
     return { namespaces, services, delivery };
 }

@@ -4,14 +4,30 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../components/config";
+import { HOST_ROUTES_APP } from "../components/routing";
 import { createAppLayer } from "./apps";
 import { createClusterLayer } from "./cluster";
+import { createGatewayLayer } from "./gateway";
+import { createRateLimitLayer } from "./rate-limits";
 
 export async function main() {
     // Validation first: a bad config fails here, before any resource is registered.
     const loaded = loadStackConfig();
     const cluster = createClusterLayer(loaded);
     const apps = createAppLayer(loaded, cluster.provider);
+    createGatewayLayer(loaded, cluster.provider, apps.delivery, apps.namespaces);
+    const { config } = loaded;
+    apps.delivery.deliver([
+        ...config.gateways.map((g) => ({ name: g.name, namespace: g.namespace, syncWave: 0 })),
+        ...config.services.map((s) => ({ name: s.name, namespace: config.appNamespace, syncWave: s.syncWave })),
+        // After every service: the host routes delegate to the services' VirtualServices.
+        {
+            name: HOST_ROUTES_APP,
+            namespace: config.appNamespace,
+            syncWave: Math.max(0, ...config.services.map((s) => s.syncWave)) + 1,
+        },
+    ]);
+    createRateLimitLayer(loaded, cluster.provider, apps.namespaces);
     return {
         environment: loaded.config.environment,
         clusterName: cluster.clusterName,

@@ -381,6 +381,69 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
     });
 });
 
+describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
+    it("puts the nginx leaky bucket between istio-proxy and the app: the Services target the sidecar", () => {
+        const rendered = render(service("pc-web"));
+        const pod = rendered.workload.spec.template.spec;
+        const sidecar = pod.containers.find((c: any) => c.name === "rate-limiter");
+        assert.ok(sidecar, "sidecar present");
+        assert.deepEqual(sidecar.ports, [{ name: "http-limited", containerPort: 8079, protocol: "TCP" }]);
+        for (const svc of rendered.services) {
+            assert.equal(svc.spec.ports[0].targetPort, "http-limited", svc.metadata.name);
+            assert.equal(svc.spec.ports[0].port, 3000, "callers and VirtualServices keep the service port");
+        }
+        const conf = rendered.limiterConfigMap.data["nginx.conf"];
+        assert.match(conf, /limit_req_zone "pod" zone=pod:1m rate=10r\/s;/);
+        assert.match(conf, /limit_req zone=pod burst=50 delay=10;/);
+        assert.match(conf, /limit_req_status 429;/);
+        assert.match(conf, /server 127\.0\.0\.1:3000;/);
+        assert.match(conf, /listen 8079;/);
+    });
+
+    it("runs the sidecar unprivileged with its own small requests, counted in the pod", () => {
+        const sidecar = render(service("pc-web")).workload.spec.template.spec.containers[1];
+        assert.equal(sidecar.securityContext.runAsNonRoot, true);
+        assert.equal(sidecar.securityContext.runAsUser, 101);
+        assert.equal(sidecar.securityContext.readOnlyRootFilesystem, true);
+        assert.equal(sidecar.securityContext.privileged, undefined);
+        assert.deepEqual(sidecar.resources.requests, { cpu: "50m", memory: "32Mi" });
+    });
+
+    it("rolls the pods when the limit changes", () => {
+        const hash = (s: ServiceConfig) => render(s).workload.spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION];
+        const base = service("pc-web");
+        const tighter = { ...base, rateLimit: { local: { ...base.rateLimit!.local!, requestsPerSecond: 9 } } };
+        assert.notEqual(hash(tighter), hash(base));
+    });
+
+    it("configures envoy's token bucket on inbound traffic, enabled and enforced for every request", () => {
+        const rendered = render(service("comment-bff"));
+        const filter = rendered.localRateLimitFilter;
+        assert.equal(filter.apiVersion, "networking.istio.io/v1alpha3");
+        assert.equal(filter.metadata.name, "comment-bff-local-ratelimit");
+        assert.deepEqual(filter.spec.workloadSelector.labels, rendered.names.selector);
+        const [patch] = filter.spec.configPatches;
+        assert.equal(patch.applyTo, "HTTP_FILTER");
+        assert.equal(patch.match.context, "SIDECAR_INBOUND");
+        assert.equal(patch.match.listener.portNumber, 3000);
+        const config = patch.patch.value.typed_config;
+        assert.equal(patch.patch.value.name, "envoy.filters.http.local_ratelimit");
+        assert.deepEqual(config.token_bucket, { max_tokens: 40, tokens_per_fill: 20, fill_interval: "1s" });
+        for (const flag of [config.filter_enabled, config.filter_enforced]) {
+            assert.deepEqual(flag.default_value, { numerator: 100, denominator: "HUNDRED" }, "both default to 0%: off");
+        }
+        assert.equal(rendered.limiterConfigMap, undefined);
+        assert.equal(rendered.workload.spec.template.spec.containers.length, 1, "no nginx sidecar with envoy");
+        assert.equal(rendered.services[0].spec.ports[0].targetPort, "http");
+    });
+
+    it("adds neither limiter to a service without a local limit", () => {
+        const rendered = render(service("search-bff"));
+        assert.equal(rendered.localRateLimitFilter, undefined);
+        assert.equal(rendered.limiterConfigMap, undefined);
+    });
+});
+
 describe("BFF service in the program", () => {
     it("changes only the bumped service's image and version labels on a version bump: no rename, no other object", async () => {
         const base = stackFile("production").configMap;
@@ -399,7 +462,7 @@ describe("BFF service in the program", () => {
         // pc-web's objects; pc-web-v2 extends pc-web but pins its own version.
         assert.ok(changed.length > 5);
         for (const resource of changed) {
-            assert.match(resource.name, /^pc-web(-env|-stable|-canary|-analysis)?$/, resource.urn);
+            assert.match(resource.name, /^pc-web(-env|-stable|-canary|-analysis|-rate-limiter)?$/, resource.urn);
             const old = before.resources.find((r) => r.urn === resource.urn);
             assert.ok(old);
             assert.equal(

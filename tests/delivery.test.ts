@@ -23,7 +23,13 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
 
         const children = resourcesOfType(result, APPLICATION).filter((r) => r.name !== "frontend-apps");
         const config = production();
-        assert.deepEqual(children.map((c) => c.name).sort(), [...config.services.map((s) => s.name), "host-routes"].sort());
+        assert.deepEqual(
+            children.map((c) => c.name).sort(),
+            [...config.services.map((s) => s.name), "host-routes", "istio-ingressgateway"].sort(),
+        );
+        const gateway = children.find((c) => c.name === "istio-ingressgateway") as RegisteredResource;
+        assert.equal((gateway.inputs.spec as any).destination.namespace, "frontend-gateway");
+        assert.equal((gateway.inputs.spec as any).source.path, "kubernetes/overlays/production/istio-ingressgateway");
         const renderDir = (r: RegisteredResource) => result.resources.find((p) => p.urn === providerUrn(r))?.inputs.renderYamlToDirectory;
         for (const child of children) {
             assert.equal(renderDir(child), "kubernetes/overlays/production/applications");
@@ -32,7 +38,7 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
 
     it("points each child at its app directory and namespace, with waves and Slack notifications", () => {
         const config = production();
-        const app = childApplication({ name: "pc-web", syncWave: 0 }, config) as any;
+        const app = childApplication({ name: "pc-web", namespace: "frontend", syncWave: 0 }, config) as any;
         assert.equal(app.spec.source.path, "kubernetes/overlays/production/pc-web");
         assert.equal(app.spec.destination.namespace, "frontend");
         assert.equal(app.metadata.annotations["argocd.argoproj.io/sync-wave"], "0", "a quoted integer");
@@ -41,7 +47,7 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
     });
 
     it("ignores the VirtualService weights Argo Rollouts moves, and keeps them on sync", () => {
-        const app = childApplication({ name: "pc-web", syncWave: 0 }, production()) as any;
+        const app = childApplication({ name: "pc-web", namespace: "frontend", syncWave: 0 }, production()) as any;
         assert.deepEqual(app.spec.ignoreDifferences, [
             { group: "networking.istio.io", kind: "VirtualService", jqPathExpressions: [".spec.http[].route[].weight"] },
         ]);
@@ -90,6 +96,6 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
     it("validates the Applications against the Argo CD schema", async () => {
         const config = production();
         assert.deepEqual(await validateKubeObject(rootApplication(config)), []);
-        assert.deepEqual(await validateKubeObject(childApplication({ name: "pc-web", syncWave: 2 }, config)), []);
+        assert.deepEqual(await validateKubeObject(childApplication({ name: "pc-web", namespace: "frontend", syncWave: 2 }, config)), []);
     });
 });

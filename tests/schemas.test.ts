@@ -13,7 +13,30 @@ import { knownKinds, KubeObjectLike, validateKubeObject } from "./support/schema
 const MODES: Mode[] = ["up", "preview"];
 
 /** Kinds the program renders today; each must be among the validated objects. */
-const EXPECTED_KINDS = ["Namespace", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"];
+/** Every kind the committed stacks render: the test fails if one of them stops being validated. */
+const EXPECTED_KINDS = [
+    "Namespace",
+    "ConfigMap",
+    "Deployment",
+    "Service",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "Job",
+    "CronJob",
+    "Rollout",
+    "AnalysisTemplate",
+    "VirtualService",
+    "DestinationRule",
+    "ServiceEntry",
+    "EnvoyFilter",
+    "Gateway",
+    "Certificate",
+    "ClusterIssuer",
+    "Application",
+];
 
 interface Rendered {
     file: string;

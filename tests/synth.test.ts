@@ -35,6 +35,7 @@ describe("synth", () => {
         const inApp = [...files.keys()].filter((p) => p.startsWith("manifests/frontend/pc-web/")).sort();
         assert.deepEqual(inApp, [
             "manifests/frontend/pc-web/configmap-pc-web-env.yaml",
+            "manifests/frontend/pc-web/configmap-pc-web-rate-limiter.yaml",
             "manifests/frontend/pc-web/destinationrule-pc-web-canary.yaml",
             "manifests/frontend/pc-web/destinationrule-pc-web-stable.yaml",
             "manifests/frontend/pc-web/destinationrule-pc-web.yaml",
@@ -91,14 +92,15 @@ describe("synth", () => {
     it("reports requests × replicas per workload and node role, istio-proxy included", async () => {
         const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
         const report = files.get("report.md") as string;
-        // pc-web: 500m/512Mi app + 100m/128Mi istio-proxy, 10..20 replicas. Workers: the sum over every service (pc-web-v2 adds 2..4 such pods).
+        // pc-web: 500m/512Mi app + 50m/32Mi nginx rate limiter + 100m/128Mi istio-proxy, 10..20 replicas.
+        // Workers: the sum over every service.
         assert.match(
             report,
-            /\| frontend \| Rollout pc-web \| worker \| 10\.\.20 \| 600m \/ 640Mi \| 100m \/ 128Mi \| 6 \/ 6400Mi \| 12 \/ 12800Mi \|/,
+            /\| frontend \| Rollout pc-web \| worker \| 10\.\.20 \| 650m \/ 672Mi \| 100m \/ 128Mi \| 6500m \/ 6720Mi \| 13 \/ 13440Mi \|/,
         );
-        assert.match(report, /\| worker \| 35\.3 cores, 42\.88 GiB \| 94\.3 cores, 117\.38 GiB \|/);
+        assert.match(report, /\| worker \| 37\.6 cores, 44\.31 GiB \| 100\.5 cores, 121\.25 GiB \|/);
         // Capacity: 20 pods × 8 rps at the HPA trigger.
-        assert.match(report, /\| pc-web \| 600m \| 20 \| 8 \| 160 \| 10 \| 14 \|/);
+        assert.match(report, /\| pc-web \| 650m \| 20 \| 8 \| 160 \| 10 \| 14 \|/);
         assert.match(report, /Ceiling for a global limit: 450 rps\./);
     });
 });

@@ -49,10 +49,19 @@ export function generateStackFile(base: StackFile, count: number): StackFile {
     if (raw === undefined) {
         throw new Error(`the base stack file has no ${SERVICES_KEY}`);
     }
-    const templates = JSON.parse(raw) as RawService[];
-    if (!Array.isArray(templates) || templates.length === 0) {
+    const parsed = JSON.parse(raw) as RawService[];
+    if (!Array.isArray(parsed) || parsed.length === 0) {
         throw new Error(`${SERVICES_KEY} of the base stack file is not a non-empty list`);
     }
+    // Clones stand alone: inherited settings are resolved, and references to other services
+    // (previews, mirrors) dropped, since the services they name are renamed. Loaded here, not at the
+    // top, so that module loading is timed where runWorker measures it.
+    const { resolveServiceExtends } = require("../components/config") as typeof import("../components/config");
+    const templates = (
+        resolveServiceExtends(parsed, (path, message) => {
+            throw new Error(`${SERVICES_KEY}: ${path.join(".")}: ${message}`);
+        }) as RawService[]
+    ).map(({ extends: _base, previews: _previews, mirror: _mirror, ...rest }) => rest as RawService);
     const services: RawService[] = [];
     for (let i = 0; i < count; i++) {
         const template = templates[i % templates.length];

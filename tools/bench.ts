@@ -180,6 +180,15 @@ async function main(): Promise<number> {
             `\ntarget: 100 services in under ${TARGET_100_MS / 1000} s: ${ms(hundred.medianMs)} ms -> ${under ? "met" : "NOT met"}`,
         );
     }
+    // The gateway's nginx sidecar on loopback: rps and latency through it vs straight to the upstream.
+    console.log();
+    try {
+        const { benchNginx } = await import("./bench-nginx");
+        await benchNginx({ seconds: 3, concurrency: 16 });
+    } catch (error) {
+        failed = true;
+        console.error(`bench: nginx sidecar: ${(error as Error).message}`);
+    }
     return failed ? 1 : 0;
 }
 

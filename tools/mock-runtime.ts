@@ -86,9 +86,24 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
             return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}`, name: physicalName };
         case "aws:kms/key:Key":
             return { arn: `arn:aws:kms:ap-northeast-1:${MOCK_ACCOUNT}:key/${name}`, keyId: name };
+        case "aws:elasticache/replicationGroup:ReplicationGroup":
+            return {
+                arn: `arn:aws:elasticache:ap-northeast-1:${MOCK_ACCOUNT}:replicationgroup:${physicalName}`,
+                primaryEndpointAddress: `master.${String(inputs.replicationGroupId ?? name)}.mock.cache.amazonaws.com`,
+            };
         default:
             return type.startsWith("aws:") ? { arn: `arn:aws:mock:ap-northeast-1:${MOCK_ACCOUNT}:${type}/${physicalName}` } : {};
     }
+}
+
+/** Results of the provider functions (invokes) the program calls, beyond echoing the arguments. */
+function invokeResults(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (token === "aws:ec2/getSubnet:getSubnet" && typeof inputs.id === "string") {
+        // A stable /24 per subnet id, inside a 10.0.0.0/16 VPC.
+        const third = parseInt(inputs.id.slice(-2), 16) % 256;
+        return { cidrBlock: `10.0.${Number.isNaN(third) ? 0 : third}.0/24`, vpcId: "vpc-mock" };
+    }
+    return {};
 }
 
 /** Replaces the wire format's secret, unknown and resource-reference encodings with readable markers. */
@@ -210,7 +225,7 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
             id: preview ? undefined : `${args.name}-id`,
             state: preview ? { ...args.inputs } : { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) },
         }),
-        call: (args) => args.inputs,
+        call: (args) => ({ ...args.inputs, ...invokeResults(args.token, args.inputs) }),
     };
     await pulumi.runtime.setMocks(mocks, options.project, options.stack, preview);
     // setMockOptions resets the engine feature flags that setMocks turned on (secrets, resource

@@ -4,7 +4,7 @@
  * the registered resources and the config, never on time or order of registration.
  */
 import { stringify } from "yaml";
-import { ISTIO_PROXY_RESOURCES, StackConfig } from "../components/config";
+import { describeBffCapacity, formatRps, globalLimitCapacity, ISTIO_PROXY_RESOURCES, StackConfig } from "../components/config";
 import {
     addResources,
     describeCpu,
@@ -18,16 +18,11 @@ import {
     ResourceAmount,
     scaleResources,
     ZERO,
+    KubeObject,
 } from "../components/shared";
-import { RegisteredResource } from "./mock-runtime";
+import { RegisteredResource, SECRET_MARKER, UNKNOWN_MARKER } from "./mock-runtime";
 
-/** A Kubernetes object as it would be applied. */
-export interface KubeObject {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    [field: string]: unknown;
-}
+export type { KubeObject };
 
 const KUBE_TYPE = /^kubernetes:[\w.-]*\/?\w+:\w+$/;
 
@@ -51,11 +46,30 @@ function orderObject(object: Record<string, unknown>): KubeObject {
     return { apiVersion, kind, metadata, ...rest } as KubeObject;
 }
 
+/**
+ * A Secret's `data` and `stringData` are secret as a whole in Pulumi (the typed class wraps them):
+ * they arrive as one marker. Render them as a map with one masked entry, so the manifest keeps its
+ * shape (and validates) while showing that the values exist and are hidden.
+ */
+function maskSecretMaps(inputs: Record<string, unknown>): Record<string, unknown> {
+    if (inputs.kind !== "Secret") {
+        return inputs;
+    }
+    const masked = { ...inputs };
+    for (const field of ["data", "stringData"]) {
+        // Unknown in a preview, secret otherwise: either way one masked entry.
+        if (masked[field] === SECRET_MARKER || masked[field] === UNKNOWN_MARKER) {
+            masked[field] = { [SECRET_MARKER]: masked[field] };
+        }
+    }
+    return masked;
+}
+
 /** Every Kubernetes object among the registered resources, whichever provider it goes through. */
 export function kubernetesObjects(resources: RegisteredResource[]): KubeObject[] {
     return resources
         .filter((r) => r.custom && KUBE_TYPE.test(r.type) && typeof r.inputs.kind === "string")
-        .map((r) => orderObject(r.inputs))
+        .map((r) => orderObject(maskSecretMaps(r.inputs)))
         .sort((a, b) => objectPath(a).localeCompare(objectPath(b)));
 }
 
@@ -314,5 +328,59 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
             "",
         );
     }
+    sections.push(...globalLimitsSection(config));
     return `${sections.join("\n").trimEnd()}\n`;
+}
+
+/** Markdown table cell text: a pipe would end the cell. */
+function cell(text: string): string {
+    return text.replace(/\|/g, "\\|");
+}
+
+/**
+ * The global limits of `rateLimits.global` against their ceiling (SYSTEM.md §5): what each lets
+ * through, the services it reaches, and min(their capacity without scale-out, smallest backend).
+ */
+function globalLimitsSection(config: StackConfig): string[] {
+    const global = config.rateLimits.global;
+    if (global === undefined) {
+        return [];
+    }
+    const rows = global.limits.map((limit) => {
+        const capacity = globalLimitCapacity(limit, config, config.backends);
+        const unknown = capacity.covered.filter((c) => c.maxRps === undefined).map((c) => c.name);
+        return [
+            limit.name,
+            limit.path !== undefined ? cell(`\`PATH ${limit.path}\``) : cell(`\`${limit.pathRegex as string}\``),
+            `${limit.requestsPerUnit}/${limit.unit} = ${formatRps(capacity.rps)}`,
+            capacity.covered.length === 0 ? "none" : capacity.covered.map((c) => `${c.name} (${c.hosts.join(", ")})`).join(", "),
+            capacity.bffRps === undefined
+                ? "unknown"
+                : `${describeBffCapacity(capacity)}${unknown.length === 0 ? "" : `; unknown: ${unknown.join(", ")}`}`,
+            capacity.backend === undefined ? "not declared" : `${formatRps(capacity.backend.maxRps)} (${capacity.backend.name})`,
+            capacity.ceiling === undefined ? "none known" : formatRps(capacity.ceiling),
+            capacity.ceiling === undefined ? "n/a" : capacity.rps <= capacity.ceiling ? "yes" : "**no**",
+        ];
+    });
+    return [
+        "### Global limits",
+        "",
+        "Each global limit's average rate against min(capacity without scale-out of the services its requests reach, " +
+            "smallest backend); services without `capacity` figures are left out of the sum.",
+        "",
+        table(
+            [
+                "limit",
+                "descriptor",
+                "limit rps",
+                "services reached",
+                "BFF capacity without scale-out",
+                "smallest backend (rps)",
+                "ceiling (rps)",
+                "within",
+            ],
+            rows,
+        ),
+        "",
+    ];
 }

@@ -11,6 +11,7 @@ import { allObjects, renderBffService, RenderedService } from "./render";
 import { ServiceContext } from "./workload";
 
 export * from "./analysis";
+export * from "./local-rate-limit";
 export * from "./names";
 export * from "./render";
 export * from "./traffic";
@@ -34,10 +35,11 @@ export class BffService extends pulumi.ComponentResource {
         super("bff-platform:service:BffService", name, {}, opts);
         this.rendered = renderBffService(args.service, args);
         this.workloadName = this.rendered.names.workload;
-        const configMap = createKubeObject(this.rendered.configMap, { parent: this });
-        for (const object of allObjects(this.rendered).slice(1)) {
-            // The workload reads the ConfigMap at start: create it first.
-            createKubeObject(object, { parent: this, dependsOn: [configMap] });
+        const objects = allObjects(this.rendered);
+        // The pods read the ConfigMaps at start: create those first.
+        const configMaps = objects.filter((o) => o.kind === "ConfigMap").map((o) => createKubeObject(o, { parent: this }));
+        for (const object of objects.filter((o) => o.kind !== "ConfigMap")) {
+            createKubeObject(object, { parent: this, dependsOn: configMaps });
         }
         this.registerOutputs({});
     }

@@ -5,9 +5,10 @@
 import { DEFAULTS, ServiceConfig } from "../config";
 import { KubeObject, Labels, recommendedLabels } from "../shared";
 import { analysisTemplate } from "./analysis";
+import { envoyLocalRateLimit, limiterConfigMap } from "./local-rate-limit";
 import { serviceNames, ServiceNames } from "./names";
 import { destinationRules, legacyServiceEntry, services, virtualService } from "./traffic";
-import { horizontalPodAutoscaler, jobs, podTemplate, serviceEnvironment, ServiceContext, workload } from "./workload";
+import { horizontalPodAutoscaler, jobs, podTemplate, portOf, serviceEnvironment, ServiceContext, workload } from "./workload";
 
 /** Every object of one service, by role. */
 export interface RenderedService {
@@ -24,18 +25,24 @@ export interface RenderedService {
     analysisTemplate?: KubeObject;
     legacyServiceEntry?: KubeObject;
     jobs: KubeObject[];
+    /** nginx leaky-bucket sidecar configuration (local limit of type nginx). */
+    limiterConfigMap?: KubeObject;
+    /** istio-proxy token bucket (local limit of type envoy). */
+    localRateLimitFilter?: KubeObject;
 }
 
 /** All objects of a rendered service, ConfigMap first (the workload depends on it). */
 export function allObjects(rendered: RenderedService): KubeObject[] {
     return [
         rendered.configMap,
+        ...(rendered.limiterConfigMap === undefined ? [] : [rendered.limiterConfigMap]),
         ...(rendered.analysisTemplate === undefined ? [] : [rendered.analysisTemplate]),
         rendered.workload,
         ...rendered.services,
         rendered.virtualService,
         ...rendered.destinationRules,
         ...(rendered.legacyServiceEntry === undefined ? [] : [rendered.legacyServiceEntry]),
+        ...(rendered.localRateLimitFilter === undefined ? [] : [rendered.localRateLimitFilter]),
         rendered.podDisruptionBudget,
         ...(rendered.horizontalPodAutoscaler === undefined ? [] : [rendered.horizontalPodAutoscaler]),
         ...rendered.jobs,
@@ -58,7 +65,9 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
         metadata: { name: names.configMap, namespace: ctx.namespace, labels },
         data,
     };
-    const theWorkload = workload(service, ctx, names, labels, podTemplate(service, ctx, names, labels, data));
+    const limiter = limiterConfigMap(service, ctx.namespace, names, labels, portOf(service));
+    const mounted = { [names.configMap]: data, ...(limiter === undefined ? {} : { [names.limiterConfigMap]: limiter.data }) };
+    const theWorkload = workload(service, ctx, names, labels, podTemplate(service, ctx, names, labels, mounted));
     return {
         names,
         labels,
@@ -78,5 +87,7 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
         analysisTemplate: analysisTemplate(service, ctx, names, labels),
         legacyServiceEntry: legacyServiceEntry(service, ctx, names, labels),
         jobs: jobs(service, ctx, names, labels),
+        limiterConfigMap: limiter,
+        localRateLimitFilter: envoyLocalRateLimit(service, ctx.namespace, names, labels, portOf(service)),
     };
 }

@@ -11,6 +11,7 @@
  */
 import { RequestMatch, SERVICE_DEFAULTS, ServiceConfig } from "../config";
 import { KubeObject, Labels } from "../shared";
+import { LIMITER_PORT_NAME } from "./local-rate-limit";
 import { ServiceNames } from "./names";
 import { portOf, ServiceContext } from "./workload";
 
@@ -28,7 +29,15 @@ export function services(service: ServiceConfig, ctx: ServiceContext, names: Ser
             type: "ClusterIP",
             selector: names.selector,
             // The "http" port name tells Istio the protocol (no sniffing).
-            ports: [{ name: "http", port: portOf(service), targetPort: "http", protocol: "TCP" }],
+            // With the nginx limiter, traffic enters through it: istio-proxy -> nginx -> app.
+            ports: [
+                {
+                    name: "http",
+                    port: portOf(service),
+                    targetPort: service.rateLimit?.local?.type === "nginx" ? LIMITER_PORT_NAME : "http",
+                    protocol: "TCP",
+                },
+            ],
         },
     }));
 }

@@ -12,6 +12,7 @@ import {
     ServiceConfig,
 } from "../config";
 import { assertName, childName, CONTENT_HASH_ANNOTATION, contentHash, KubeObject, Labels, sortKeys } from "../shared";
+import { limiterContainer, limiterVolumes } from "./local-rate-limit";
 import { ServiceNames } from "./names";
 
 /** Name of the application container in every BFF pod. */
@@ -89,15 +90,19 @@ function appContainer(service: ServiceConfig, names: ServiceNames) {
     };
 }
 
-/** Pod template shared by the Rollout or Deployment. */
+/**
+ * Pod template shared by the Rollout or Deployment. `configs` are the data of every ConfigMap the
+ * pod mounts, by name: their hash rolls the pods when any of them changes.
+ */
 export function podTemplate(
     service: ServiceConfig,
     ctx: ServiceContext,
     names: ServiceNames,
     labels: Labels,
-    configData: Record<string, string>,
+    configs: Record<string, unknown>,
 ) {
     const selector = names.selector;
+    const limiter = service.rateLimit?.local?.type === "nginx";
     return {
         metadata: {
             labels: sortKeys({
@@ -108,7 +113,7 @@ export function podTemplate(
                 "tags.datadoghq.com/version": service.version,
             }),
             annotations: sortKeys({
-                [CONTENT_HASH_ANNOTATION]: contentHash({ [names.configMap]: configData }),
+                [CONTENT_HASH_ANNOTATION]: contentHash(configs),
                 ...istioProxyAnnotations(),
                 "prometheus.io/scrape": "true",
                 "prometheus.io/port": String(portOf(service)),
@@ -119,8 +124,8 @@ export function podTemplate(
             }),
         },
         spec: {
-            containers: [appContainer(service, names)],
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+            containers: [appContainer(service, names), ...(limiter ? [limiterContainer()] : [])],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }, ...(limiter ? limiterVolumes(names) : [])],
             nodeSelector: { "node-role": "worker" },
             // Soft spread: replicas prefer different nodes and zones, but a small cluster still schedules them.
             affinity: {

@@ -12,8 +12,11 @@ export const PROJECT = "bff-platform";
  */
 export const PLATFORM_APPS = { hostRoutes: "host-routes", applications: "applications" } as const;
 
-/** Names derived from a service name by appending these; the config check keeps room for the longest. */
-export const SERVICE_NAME_SUFFIXES = ["-stable", "-canary", "-legacy", "-analysis"] as const;
+/**
+ * Service names derived from a service's name (Services are DNS-1123 labels of 63 characters at
+ * most); the config check keeps room for the longest. Other derived objects are subdomains (253).
+ */
+export const SERVICE_NAME_SUFFIXES = ["-stable", "-canary"] as const;
 
 /**
  * Runtime templates (SYSTEM.md §1): listening port, health endpoint, how long a cold start may
@@ -64,6 +67,12 @@ export const SERVICE_DEFAULTS = {
         maxEjectionPercent: 50,
     },
     job: { activeDeadlineSeconds: 1800, backoffLimit: 2 },
+    /** nginx leaky-bucket sidecar: a high port (it runs unprivileged, as its image's uid 101). */
+    localRateLimiter: {
+        port: 8079,
+        uid: 101,
+        resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "250m", memory: "64Mi" } },
+    },
     scaleDownStabilizationSeconds: 300,
     /** Range of the Prometheus rate() windows in analysis queries. */
     prometheusQueryWindow: "2m",
@@ -138,4 +147,54 @@ export const GATEWAY_DEFAULTS = {
     certManagerChartVersion: "v1.18.2",
     certManagerNamespace: "cert-manager",
     acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
+} as const;
+
+/**
+ * Global rate limiting (SYSTEM.md §5): envoyproxy/ratelimit, its Redis, and where they run. One
+ * place to bump an image or change a port; the Service, the container, its environment and the
+ * gateway's EnvoyFilter all read the ports from here.
+ */
+export const RATE_LIMIT_DEFAULTS = {
+    /**
+     * envoyproxy/ratelimit has no releases after v1.4.0: every image is tagged with its commit.
+     * This is the commit Envoy Gateway v1.8 runs as its own global rate limit service.
+     */
+    image: "envoyproxy/ratelimit:1e50889b",
+    /**
+     * The in-cluster Redis (dev): 7.2 is the last BSD-licensed line, and 7.2.11 carries the fix for
+     * CVE-2025-49844 (Lua use-after-free). The alpine image's `redis` user is uid 999, gid 1000.
+     */
+    redisImage: "redis:7.2.11-alpine",
+    redisUid: 999,
+    redisGid: 1000,
+    /**
+     * The ratelimit image (alpine) declares no USER, so it would run as root; it needs no
+     * privilege (ports above 1024, read-only config), so it runs as this unprivileged uid.
+     */
+    ratelimitUid: 65532,
+    /** Namespace of ratelimit and Redis: their own, without istio-proxy injection. */
+    namespace: "frontend-ratelimit",
+    /** Service name: part of the EDS cluster name `outbound|8081||ratelimit.<ns>.svc.cluster.local`. */
+    serviceName: "ratelimit",
+    replicas: 2,
+    /** ratelimit's own defaults (HTTP with /healthcheck, gRPC, debug), set explicitly. */
+    ports: { http: 8080, grpc: 8081, debug: 6070, redis: 6379 },
+    /** The descriptors are read from RUNTIME_ROOT/RUNTIME_SUBDIRECTORY/RUNTIME_APPDIRECTORY/*.yaml. */
+    runtime: { root: "/data", subdirectory: "ratelimit", appDirectory: "config" },
+    resources: {
+        ratelimit: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+        redis: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    },
+    /** Redis `maxmemory`, below the container's memory limit; counters expire on their own. */
+    redisMaxMemory: "192mb",
+    elasticache: {
+        engineVersion: "7.1",
+        parameterGroupName: "default.redis7",
+        /** Graviton, not burstable: every gateway request costs a Redis round trip. */
+        nodeType: "cache.m7g.large",
+        /** A primary and a replica in another AZ, with automatic failover. */
+        numCacheClusters: 2,
+        /** AUTH token: ElastiCache takes 16-128 printable characters; letters and digits only (no ':' either, which REDIS_AUTH reads as user:password). */
+        authTokenLength: 64,
+    },
 } as const;

@@ -138,5 +138,9 @@ function checkCrossReferences(config: StackConfig, ctx: z.RefinementCtx<StackCon
             }
         }),
     );
-    checkRateLimits(config.rateLimits, config.backends, report);
+    checkRateLimits(config.rateLimits, config.backends, report, {
+        services: config.services,
+        gateways: config.gateways,
+        clusterName: config.cluster.name,
+    });
 }

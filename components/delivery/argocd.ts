@@ -19,9 +19,10 @@ export const APPLICATIONS_APP = PLATFORM_APPS.applications;
 /** Notification triggers every child Application subscribes its Slack channel to. */
 export const NOTIFICATION_TRIGGERS = ["on-deployed", "on-health-degraded", "on-sync-failed"] as const;
 
-/** One app to deliver: its name (also its directory) and sync wave. */
+/** One app to deliver: its name (also its directory), the namespace it deploys to and its sync wave. */
 export interface DeliveredApp {
     name: string;
+    namespace: string;
     syncWave: number;
 }
 
@@ -65,7 +66,7 @@ export function childApplication(app: DeliveredApp, config: StackConfig): KubeOb
                 // The Kubernetes provider renders into subdirectories (1-manifest/, 0-crd/).
                 directory: { recurse: true },
             },
-            destination: { server: IN_CLUSTER, namespace: config.appNamespace },
+            destination: { server: IN_CLUSTER, namespace: app.namespace },
             syncPolicy: {
                 automated: { prune: true, selfHeal: true },
                 syncOptions: ["RespectIgnoreDifferences=true"],

@@ -4,3 +4,4 @@ export * from "./kube";
 export * from "./labels";
 export * from "./names";
 export * from "./quantity";
+export * from "./rate-limit-model";

@@ -35,6 +35,7 @@ const BUILT_IN: Record<string, Constructor> = {
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "batch/v1/CronJob": k8s.batch.v1.CronJob,
     "batch/v1/Job": k8s.batch.v1.Job,
+    "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
     "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role,
     "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding,

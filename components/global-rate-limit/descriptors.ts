@@ -1,0 +1,86 @@
+/**
+ * One list of limits, two views of it (SYSTEM.md §5): the route actions the gateway's Envoy runs
+ * to build a descriptor for each request, and the descriptors the ratelimit service counts. Both
+ * are derived from the same {@link RateLimitRule} of each configured limit, so an action and its
+ * descriptor cannot drift apart.
+ *
+ * - `path`: the action `request_headers {header_name: ":path", descriptor_key: PATH}` sends
+ *   `(PATH, <the request's :path>)` for every request; the descriptor `PATH: <path>` limits the
+ *   requests whose whole `:path` (query string included) is that path. One action serves every
+ *   `path` limit.
+ * - `pathRegex`: the action `header_value_match` sends `(header_match, <limit name>)` for the
+ *   requests whose whole `:path` matches the RE2 regex; the descriptor `header_match: <name>`
+ *   limits them. One action per limit.
+ */
+import { GlobalLimitConfig, GlobalRateLimitConfig } from "../config";
+
+/** Descriptor key of `request_headers` on `:path` (the handbook's name). */
+export const PATH_DESCRIPTOR_KEY = "PATH";
+/** Descriptor key Envoy gives every `header_value_match` entry. */
+export const HEADER_MATCH_DESCRIPTOR_KEY = "header_match";
+
+/** One entry of a descriptor: what the gateway sends and the ratelimit service matches. */
+export interface DescriptorEntry {
+    key: string;
+    value: string;
+}
+
+/** A configured limit with the descriptor entry it limits and the action that produces the entry. */
+export interface RateLimitRule {
+    limit: GlobalLimitConfig;
+    entry: DescriptorEntry;
+    /** An Envoy `config.route.v3.RateLimit.Action`. */
+    action: Record<string, unknown>;
+}
+
+/** The action shared by every `path` limit: the whole `:path` becomes the PATH descriptor's value. */
+export const PATH_ACTION = { request_headers: { header_name: ":path", descriptor_key: PATH_DESCRIPTOR_KEY } } as const;
+
+/** The rules of a global limit config, in config order. */
+export function rateLimitRules(global: GlobalRateLimitConfig): RateLimitRule[] {
+    return global.limits.map((limit) => {
+        if (limit.path !== undefined) {
+            return { limit, entry: { key: PATH_DESCRIPTOR_KEY, value: limit.path }, action: PATH_ACTION };
+        }
+        const entry = { key: HEADER_MATCH_DESCRIPTOR_KEY, value: limit.name };
+        return {
+            limit,
+            entry,
+            action: {
+                header_value_match: {
+                    descriptor_value: entry.value,
+                    // `string_match.safe_regex` (Envoy >= 1.19) replaces the handbook's deprecated
+                    // `safe_regex_match`; RE2 is the only engine, so no `google_re2` either. The
+                    // regex must match the whole :path.
+                    headers: [{ name: ":path", string_match: { safe_regex: { regex: limit.pathRegex as string } } }],
+                },
+            },
+        };
+    });
+}
+
+/** The ratelimit service's configuration file (`config.yaml`): domain and descriptors. */
+export function descriptorsConfig(global: GlobalRateLimitConfig): Record<string, unknown> {
+    return {
+        domain: global.domain,
+        descriptors: rateLimitRules(global).map(({ limit, entry }) => ({
+            key: entry.key,
+            value: entry.value,
+            rate_limit: { unit: limit.unit, requests_per_unit: limit.requestsPerUnit },
+        })),
+    };
+}
+
+/**
+ * The route `rate_limits` of the gateway's virtual hosts: one rate limit configuration per
+ * distinct action (each configuration yields one descriptor per request, when its action applies).
+ */
+export function routeRateLimits(global: GlobalRateLimitConfig): { actions: Record<string, unknown>[] }[] {
+    const actions: Record<string, unknown>[] = [];
+    for (const { action } of rateLimitRules(global)) {
+        if (!actions.includes(action)) {
+            actions.push(action);
+        }
+    }
+    return actions.map((action) => ({ actions: [action] }));
+}

@@ -1,0 +1,606 @@
+/**
+ * Plain functions that turn one entry of `bff-platform:gateways` into Kubernetes objects (data
+ * only; index.ts registers them). Two ways to deploy the same gateway, chosen per gateway:
+ *
+ * - `gatewayInjection` (current Istio): our own Deployment whose pod asks istiod for the `gateway`
+ *   injection template (`istio-proxy` with `image: auto`), with nginx and fluent-bit as plain
+ *   containers, plus its Service, ServiceAccount, Role/RoleBinding (SDS reads TLS Secrets), HPA, PDB.
+ * - `istioOperator` (the handbook's way): an IstioOperator (`profile: empty`, one ingress gateway)
+ *   whose `k8s.overlays` append the same containers and volumes to the Deployment Istio renders.
+ *
+ * Both share the sidecars' ConfigMaps, the Istio `Gateway` object of every host, and with TLS the
+ * cert-manager ClusterIssuer and one Certificate per host.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig } from "../config";
+import {
+    assertName,
+    childName,
+    CONTENT_HASH_ANNOTATION,
+    contentHash,
+    KubeObject,
+    Labels,
+    parseCpuMillis,
+    recommendedLabels,
+    selectorLabels,
+    sortKeys,
+} from "../shared";
+import {
+    FLUENT_BIT_CONFIG_DIR,
+    FLUENT_BIT_HTTP_PORT,
+    LOG_OUTPUT_DIR,
+    LUA_SCRIPT,
+    renderFluentBitConf,
+    renderLuaScript,
+    renderParsersConf,
+} from "./fluent-bit";
+import { errorPages, POD_LAYOUT, renderNginxConf, socketDirectory } from "./nginx";
+
+type Container = k8s.types.input.core.v1.Container;
+type Volume = k8s.types.input.core.v1.Volume;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+
+/** Container names in the gateway pod. */
+export const CONTAINERS = {
+    proxy: "istio-proxy",
+    nginx: "sidecar-nginx",
+    fluentBit: "sidecar-fluent-bit",
+    logDirOwner: "log-dir-owner",
+} as const;
+
+/** Service ports: the load balancer reaches nginx on these. */
+export const SERVICE_PORTS = { http: 80, https: 443 } as const;
+
+/** `app.kubernetes.io/component` of everything a gateway creates. */
+export const GATEWAY_COMPONENT = "gateway";
+
+/** Seconds nginx keeps serving after the pod leaves the Service's endpoints (SYSTEM.md §6). */
+const NGINX_PRESTOP_SECONDS = DEFAULTS.preStopSleepSeconds;
+/** fluent-bit outlives nginx's drain, so the last records still reach the socket. */
+const FLUENT_BIT_PRESTOP_SECONDS = NGINX_PRESTOP_SECONDS + 5;
+/** Covers the preStop sleeps, nginx's in-flight requests (60 s read timeout) and fluent-bit's flush (Grace 120). */
+const TERMINATION_GRACE_SECONDS = FLUENT_BIT_PRESTOP_SECONDS + 120 + 20;
+
+/** Where the gateway goes and what it belongs to. */
+export interface GatewayContext {
+    /** Every `hosts` entry of the stack; the gateway serves those it names. */
+    hosts: HostConfig[];
+    /** `app.kubernetes.io/part-of`. Default: `frontend`. */
+    partOf?: string;
+}
+
+/** Every object of one gateway, as plain data ready to register. */
+export type { KubeObject };
+
+export interface RenderedGateway {
+    labels: Labels;
+    /** Labels the pods carry and Istio `Gateway` objects select (`istio: <name>`). */
+    gatewaySelector: Labels;
+    /** The hosts served, in the gateway's order. */
+    hosts: HostConfig[];
+    configMaps: KubeObject[];
+    /** Pod annotation that rolls the gateway when a ConfigMap changes. */
+    contentHash: string;
+    /** Istio `Gateway` per host. */
+    gateways: KubeObject[];
+    /** cert-manager `Certificate` per host (with TLS). */
+    certificates: KubeObject[];
+    /** Cluster-scoped cert-manager issuer (with TLS). */
+    clusterIssuer?: KubeObject;
+    /** gatewayInjection: ServiceAccount, Role, RoleBinding, Deployment, Service, HPA, PDB. */
+    workload: KubeObject[];
+    /** istioOperator: the IstioOperator object. */
+    istioOperator?: KubeObject;
+    /** The sidecars and volumes both modes add to the gateway pod. */
+    pod: { containers: Container[]; initContainers: Container[]; volumes: Volume[] };
+}
+
+/** Names derived from the gateway's name. */
+export function gatewayNames(gateway: GatewayConfig) {
+    const name = childName("gateway name", gateway.name);
+    return {
+        name,
+        nginxConfigMap: childName(`nginx ConfigMap of ${name}`, name, "nginx"),
+        errorPagesConfigMap: childName(`error pages ConfigMap of ${name}`, name, "error-pages"),
+        fluentBitConfigMap: childName(`fluent-bit ConfigMap of ${name}`, name, "fluent-bit"),
+        clusterIssuer: childName(`ClusterIssuer of ${name}`, name, "issuer"),
+    };
+}
+
+/** cert-manager Secret of a host's certificate: mounted by nginx, read by istio-proxy through SDS. */
+export function tlsSecretName(host: HostConfig): string {
+    return assertName("dns1123Subdomain", `${hostGatewayName(host.hostname)}-tls`, `TLS Secret of host ${host.name}`);
+}
+
+function resourcesOf(gateway: GatewayConfig, container: keyof typeof GATEWAY_DEFAULTS.resources): ResourcesConfig {
+    const chosen = gateway.resources[container] ?? GATEWAY_DEFAULTS.resources[container];
+    return { requests: { ...chosen.requests }, limits: { ...chosen.limits } };
+}
+
+function containerResources(resources: ResourcesConfig): k8s.types.input.core.v1.ResourceRequirements {
+    return { requests: { ...resources.requests }, limits: sortKeys({ ...resources.limits }) as Record<string, string> };
+}
+
+/** One nginx worker per CPU the nginx container may use. */
+export function nginxWorkerProcesses(gateway: GatewayConfig): number {
+    const resources = resourcesOf(gateway, "nginx");
+    const millis = parseCpuMillis(resources.limits.cpu ?? resources.requests.cpu);
+    return Math.max(1, Math.ceil(millis / 1000));
+}
+
+/** No privilege, no root, nothing written outside the mounted volumes. */
+function sidecarSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+    return {
+        runAsUser: GATEWAY_DEFAULTS.sidecarUid,
+        runAsGroup: GATEWAY_DEFAULTS.sidecarUid,
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+    };
+}
+
+const VOLUMES = {
+    nginxConf: "sidecar-nginx-conf",
+    errorPages: "sidecar-nginx-error-page",
+    cache: "cache-volume",
+    pid: "pid-volume",
+    socket: "nginx-unix-socket",
+    fluentBitConf: "sidecar-fluent-bit",
+    logOutput: "log-output-volume",
+} as const;
+
+function tlsVolumeName(host: HostConfig): string {
+    return childName(`TLS volume of host ${host.name}`, "tls", host.name);
+}
+
+function nginxContainer(gateway: GatewayConfig, hosts: HostConfig[]): Container {
+    const layout = POD_LAYOUT;
+    const probe = (periodSeconds: number) => ({
+        httpGet: { path: "/healthz", port: "nginx-health" },
+        periodSeconds,
+        timeoutSeconds: 2,
+        failureThreshold: 3,
+    });
+    return {
+        name: CONTAINERS.nginx,
+        image: GATEWAY_DEFAULTS.nginxImage,
+        // nginx's local time (the access log's time_local) in the company's time zone, as in the seed.
+        env: [{ name: "TZ", value: gateway.accessLog.timeZone }],
+        ports: [
+            { name: "http", containerPort: layout.httpPort, protocol: "TCP" },
+            ...(gateway.tls === undefined ? [] : [{ name: "https", containerPort: layout.httpsPort, protocol: "TCP" }]),
+            { name: "nginx-health", containerPort: layout.healthPort, protocol: "TCP" },
+        ],
+        resources: containerResources(resourcesOf(gateway, "nginx")),
+        readinessProbe: probe(5),
+        livenessProbe: probe(10),
+        // The image stops nginx with SIGQUIT (graceful); first let the endpoints update.
+        lifecycle: { preStop: { sleep: { seconds: NGINX_PRESTOP_SECONDS } } },
+        securityContext: sidecarSecurityContext(),
+        volumeMounts: [
+            { name: VOLUMES.nginxConf, mountPath: "/etc/nginx", readOnly: true },
+            { name: VOLUMES.errorPages, mountPath: layout.errorPagesDir, readOnly: true },
+            { name: VOLUMES.cache, mountPath: layout.cacheDir },
+            { name: VOLUMES.pid, mountPath: layout.pidDir },
+            // nginx's syslog output (the seed's path), shared with fluent-bit.
+            { name: VOLUMES.socket, mountPath: socketDirectory(layout) },
+            ...(gateway.tls === undefined
+                ? []
+                : hosts.map((host) => ({ name: tlsVolumeName(host), mountPath: `${layout.tlsDir}/${host.name}`, readOnly: true }))),
+        ],
+    };
+}
+
+function fluentBitContainer(gateway: GatewayConfig): Container {
+    const probe = (path: string) => ({
+        httpGet: { path, port: "http-metrics" },
+        failureThreshold: 3,
+        timeoutSeconds: 3,
+    });
+    return {
+        name: CONTAINERS.fluentBit,
+        image: GATEWAY_DEFAULTS.fluentBitImage,
+        // The Lua filter dates each record's directory in this time zone.
+        env: [{ name: "TZ", value: gateway.accessLog.timeZone }],
+        ports: [{ name: "http-metrics", containerPort: FLUENT_BIT_HTTP_PORT, protocol: "TCP" }],
+        readinessProbe: probe("/api/v1/metrics/prometheus"),
+        livenessProbe: probe("/"),
+        resources: containerResources(resourcesOf(gateway, "fluentBit")),
+        lifecycle: { preStop: { sleep: { seconds: FLUENT_BIT_PRESTOP_SECONDS } } },
+        securityContext: sidecarSecurityContext(),
+        volumeMounts: [
+            { name: VOLUMES.fluentBitConf, mountPath: FLUENT_BIT_CONFIG_DIR, readOnly: true },
+            { name: VOLUMES.logOutput, mountPath: LOG_OUTPUT_DIR },
+            // fluent-bit creates the socket here; same uid as nginx, so nginx may write to it.
+            { name: VOLUMES.socket, mountPath: socketDirectory(POD_LAYOUT) },
+        ],
+    };
+}
+
+/**
+ * The one process that runs as root: kubelet creates the hostPath directory owned by root, and
+ * fluent-bit (uid 101) must write there. It only changes the directory's owner (CHOWN capability,
+ * no privilege) and exits before the sidecars start.
+ */
+function logDirOwnerContainer(): Container {
+    const uid = GATEWAY_DEFAULTS.sidecarUid;
+    return {
+        name: CONTAINERS.logDirOwner,
+        image: GATEWAY_DEFAULTS.nginxImage,
+        command: ["chown", `${uid}:${uid}`, LOG_OUTPUT_DIR],
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+        securityContext: {
+            runAsUser: 0,
+            runAsGroup: 0,
+            runAsNonRoot: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"], add: ["CHOWN"] },
+        },
+        volumeMounts: [{ name: VOLUMES.logOutput, mountPath: LOG_OUTPUT_DIR }],
+    };
+}
+
+function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
+    const names = gatewayNames(gateway);
+    return [
+        { name: VOLUMES.nginxConf, configMap: { name: names.nginxConfigMap, items: [{ key: "nginx.conf", path: "nginx.conf" }] } },
+        { name: VOLUMES.errorPages, configMap: { name: names.errorPagesConfigMap } },
+        { name: VOLUMES.cache, emptyDir: { sizeLimit: "1Gi" } },
+        { name: VOLUMES.pid, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+        // The unix socket needs no privilege: a shared emptyDir is enough (the seed ran both sidecars privileged).
+        { name: VOLUMES.socket, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+        { name: VOLUMES.fluentBitConf, configMap: { name: names.fluentBitConfigMap } },
+        // The only hostPath: the node's fluentd ships these files (handbook §10.1.2).
+        { name: VOLUMES.logOutput, hostPath: { path: gateway.accessLog.hostPath, type: "DirectoryOrCreate" } },
+        ...(gateway.tls === undefined
+            ? []
+            : hosts.map((host) => ({
+                  name: tlsVolumeName(host),
+                  // Group-readable by the pod's fsGroup (101): nginx reads the key, nobody else.
+                  secret: { secretName: tlsSecretName(host), defaultMode: 0o440 },
+              }))),
+    ];
+}
+
+/** Gateway nodes only: `node-role: gateway`, the taint tolerated, replicas spread over nodes and zones. */
+function placement(selector: Labels): Pick<PodSpec, "nodeSelector" | "tolerations" | "affinity" | "topologySpreadConstraints"> {
+    return {
+        nodeSelector: { "node-role": "gateway" },
+        // Gateway nodes are tainted dedicated=gateway:NoSchedule (components/cluster).
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "gateway", effect: "NoSchedule" }],
+        affinity: {
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
+                ],
+            },
+        },
+        topologySpreadConstraints: [
+            {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: selector },
+            },
+        ],
+    };
+}
+
+/** istio-proxy's requests and limits through its annotations (read by the injection template and by the resource report). */
+function proxyAnnotations(gateway: GatewayConfig): Record<string, string> {
+    const proxy = resourcesOf(gateway, "proxy");
+    return {
+        "sidecar.istio.io/proxyCPU": proxy.requests.cpu,
+        "sidecar.istio.io/proxyMemory": proxy.requests.memory,
+        ...(proxy.limits.cpu === undefined ? {} : { "sidecar.istio.io/proxyCPULimit": proxy.limits.cpu }),
+        "sidecar.istio.io/proxyMemoryLimit": proxy.limits.memory,
+    };
+}
+
+function hpaSpec(gateway: GatewayConfig, name: string) {
+    return {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+        minReplicas: gateway.minReplicas,
+        maxReplicas: gateway.maxReplicas,
+        metrics: [
+            {
+                type: "Resource",
+                // Utilization of the pod's summed requests: istio-proxy, nginx and fluent-bit (SYSTEM.md §5).
+                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: gateway.targetCpuUtilization } },
+            },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+    };
+}
+
+function servicePorts(gateway: GatewayConfig) {
+    return [
+        { name: "http", port: SERVICE_PORTS.http, targetPort: POD_LAYOUT.httpPort, protocol: "TCP" },
+        ...(gateway.tls === undefined
+            ? []
+            : [{ name: "https", port: SERVICE_PORTS.https, targetPort: POD_LAYOUT.httpsPort, protocol: "TCP" }]),
+    ];
+}
+
+/** Renders every object of one gateway. */
+export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext): RenderedGateway {
+    const names = gatewayNames(gateway);
+    const { name } = names;
+    const namespace = gateway.namespace;
+    const labels = recommendedLabels({ name, component: GATEWAY_COMPONENT, partOf: ctx.partOf ?? DEFAULTS.partOf });
+    const selector = selectorLabels({ name });
+    const gatewaySelector = { istio: name };
+    const hosts = gateway.hosts.map((h) => {
+        const host = ctx.hosts.find((candidate) => candidate.name === h);
+        if (host === undefined) {
+            throw new Error(`gateway ${name}: host ${h} is not in hosts`);
+        }
+        return host;
+    });
+    const meta = (objectName: string) => ({ name: objectName, namespace, labels });
+
+    const configData = {
+        [names.nginxConfigMap]: { "nginx.conf": renderNginxConf({ gateway, hosts, workerProcesses: nginxWorkerProcesses(gateway) }) },
+        [names.errorPagesConfigMap]: errorPages(gateway),
+        [names.fluentBitConfigMap]: {
+            "fluent-bit.conf": renderFluentBitConf(POD_LAYOUT),
+            "parsers.conf": renderParsersConf(),
+            [LUA_SCRIPT]: renderLuaScript(gateway),
+        },
+    };
+    const configMaps: KubeObject[] = Object.entries(configData).map(([cmName, data]) => ({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: meta(cmName),
+        data,
+    }));
+    const hash = contentHash(configData);
+
+    const pod = {
+        containers: [nginxContainer(gateway, hosts), fluentBitContainer(gateway)],
+        initContainers: [logDirOwnerContainer()],
+        volumes: volumes(gateway, hosts),
+    };
+
+    const tls = gateway.tls;
+    const gateways: KubeObject[] = hosts.map((host) => ({
+        apiVersion: "networking.istio.io/v1",
+        kind: "Gateway",
+        metadata: meta(hostGatewayName(host.hostname)),
+        spec: {
+            selector: gatewaySelector,
+            servers: [
+                {
+                    // istio-proxy's listener for what nginx forwards over loopback; the Service does
+                    // not expose this port, so Istio binds it as written (no port translation).
+                    port: { number: POD_LAYOUT.proxyHttpPort, name: "http", protocol: "HTTP" },
+                    hosts: [host.hostname],
+                    ...(tls?.redirectHttp === true ? { tls: { httpsRedirect: true } } : {}),
+                },
+                ...(tls === undefined
+                    ? []
+                    : [
+                          {
+                              port: { number: POD_LAYOUT.proxyHttpsPort, name: "https", protocol: "HTTPS" },
+                              hosts: [host.hostname],
+                              tls: { mode: "SIMPLE", credentialName: tlsSecretName(host) },
+                          },
+                      ]),
+            ],
+        },
+    }));
+
+    let clusterIssuer: KubeObject | undefined;
+    const certificates: KubeObject[] = [];
+    if (tls !== undefined) {
+        const { acme, ca } = tls.issuer;
+        clusterIssuer = {
+            apiVersion: "cert-manager.io/v1",
+            kind: "ClusterIssuer",
+            metadata: { name: names.clusterIssuer, labels },
+            spec:
+                acme !== undefined
+                    ? {
+                          acme: {
+                              email: acme.email,
+                              server: acme.server,
+                              privateKeySecretRef: { name: childName("ACME account key", names.clusterIssuer, "account-key") },
+                              solvers: [{ dns01: { route53: { region: acme.route53.region, hostedZoneID: acme.route53.hostedZoneId } } }],
+                          },
+                      }
+                    : { ca: { secretName: ca?.secretName } },
+        };
+        for (const host of hosts) {
+            certificates.push({
+                apiVersion: "cert-manager.io/v1",
+                kind: "Certificate",
+                metadata: meta(hostGatewayName(host.hostname)),
+                spec: {
+                    secretName: tlsSecretName(host),
+                    dnsNames: [host.hostname],
+                    issuerRef: { name: names.clusterIssuer, kind: "ClusterIssuer", group: "cert-manager.io" },
+                    privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+                    secretTemplate: { labels },
+                },
+            });
+        }
+    }
+
+    const podSecurityContext = {
+        // emptyDirs and the TLS Secrets are group-owned by the sidecars' gid.
+        fsGroup: GATEWAY_DEFAULTS.sidecarUid,
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+    const rendered: RenderedGateway = {
+        labels,
+        gatewaySelector,
+        hosts,
+        configMaps,
+        contentHash: hash,
+        gateways,
+        certificates,
+        clusterIssuer,
+        workload: [],
+        pod,
+    };
+
+    if (gateway.mode === "gatewayInjection") {
+        const podLabels = sortKeys({ ...labels, ...gatewaySelector, "sidecar.istio.io/inject": "true" });
+        const podAnnotations = sortKeys({
+            [CONTENT_HASH_ANNOTATION]: hash,
+            // istiod injects istio-proxy from its `gateway` template (image: auto below).
+            "inject.istio.io/templates": "gateway",
+            "kubectl.kubernetes.io/default-container": CONTAINERS.nginx,
+            ...proxyAnnotations(gateway),
+        });
+        const podSpec: PodSpec = {
+            serviceAccountName: name,
+            initContainers: pod.initContainers,
+            containers: [{ name: CONTAINERS.proxy, image: "auto" }, ...pod.containers],
+            volumes: pod.volumes,
+            ...placement(selector),
+            terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+            securityContext: podSecurityContext,
+        };
+        rendered.workload = [
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(name) },
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "Role",
+                metadata: meta(name),
+                // istio-proxy reads the certificates of its HTTPS servers through SDS.
+                rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "watch", "list"] }],
+            },
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "RoleBinding",
+                metadata: meta(name),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+                subjects: [{ kind: "ServiceAccount", name, namespace }],
+            },
+            {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: meta(name),
+                spec: {
+                    // The HPA owns the replica count.
+                    selector: { matchLabels: selector },
+                    revisionHistoryLimit: 5,
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+                    template: { metadata: { labels: podLabels, annotations: podAnnotations }, spec: podSpec },
+                },
+            },
+            {
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: {
+                    ...meta(name),
+                    ...(Object.keys(gateway.serviceAnnotations).length > 0 ? { annotations: sortKeys(gateway.serviceAnnotations) } : {}),
+                },
+                spec: {
+                    type: gateway.serviceType,
+                    selector,
+                    ports: servicePorts(gateway),
+                    // Keep the client's address and skip the extra node hop when the balancer targets nodes.
+                    ...(gateway.serviceType === "ClusterIP" ? {} : { externalTrafficPolicy: "Local" }),
+                },
+            },
+            { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: meta(name), spec: hpaSpec(gateway, name) },
+            {
+                apiVersion: "policy/v1",
+                kind: "PodDisruptionBudget",
+                metadata: meta(name),
+                spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+            },
+        ];
+    } else {
+        rendered.istioOperator = renderIstioOperator(gateway, {
+            name,
+            labels,
+            gatewaySelector,
+            hash,
+            pod,
+            podSecurityContext,
+        });
+    }
+    return rendered;
+}
+
+/**
+ * The handbook's IstioOperator (§10.2.3): `profile: empty` and one ingress gateway. The sidecars
+ * and their volumes are appended with overlay patches built from the very definitions the
+ * injection mode uses; `[-1]` is the operator's "insert at the end" index, so no patch depends on
+ * how many containers or volumes a given Istio release renders (the seed hard-coded volumes[8..15]).
+ */
+function renderIstioOperator(
+    gateway: GatewayConfig,
+    parts: {
+        name: string;
+        labels: Labels;
+        gatewaySelector: Labels;
+        hash: string;
+        pod: RenderedGateway["pod"];
+        podSecurityContext: Record<string, unknown>;
+    },
+): KubeObject {
+    const { name, labels, gatewaySelector, hash, pod } = parts;
+    const selector = selectorLabels({ name });
+    // Istio's chart sets app.kubernetes.io/name itself; the rest are ours, and they are also the
+    // Deployment's selector, so none of them may change between releases.
+    const { "app.kubernetes.io/name": _ignored, ...componentLabels } = labels;
+    const proxy = resourcesOf(gateway, "proxy");
+    return {
+        apiVersion: "install.istio.io/v1alpha1",
+        kind: "IstioOperator",
+        metadata: { name, namespace: gateway.namespace, labels },
+        spec: {
+            profile: "empty",
+            components: {
+                ingressGateways: [
+                    {
+                        name,
+                        namespace: gateway.namespace,
+                        enabled: true,
+                        label: sortKeys({ ...componentLabels, ...gatewaySelector }),
+                        k8s: {
+                            ...placement(selector),
+                            resources: containerResources(proxy),
+                            hpaSpec: hpaSpec(gateway, name),
+                            podDisruptionBudget: { maxUnavailable: 1 },
+                            podAnnotations: { [CONTENT_HASH_ANNOTATION]: hash },
+                            securityContext: parts.podSecurityContext,
+                            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+                            service: {
+                                type: gateway.serviceType,
+                                ports: [
+                                    // istio-proxy's health port, for load balancer health checks.
+                                    { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
+                                    ...servicePorts(gateway),
+                                ],
+                            },
+                            ...(Object.keys(gateway.serviceAnnotations).length > 0
+                                ? { serviceAnnotations: sortKeys(gateway.serviceAnnotations) }
+                                : {}),
+                            overlays: [
+                                {
+                                    apiVersion: "apps/v1",
+                                    kind: "Deployment",
+                                    name,
+                                    patches: [
+                                        ...pod.containers.map((value) => ({ path: "spec.template.spec.containers[-1]", value })),
+                                        // Istio's Deployment has no init containers: the list is set whole.
+                                        { path: "spec.template.spec.initContainers", value: pod.initContainers },
+                                        ...pod.volumes.map((value) => ({ path: "spec.template.spec.volumes[-1]", value })),
+                                        { path: "spec.template.spec.terminationGracePeriodSeconds", value: TERMINATION_GRACE_SECONDS },
+                                    ],
+                                },
+                            ],
+                        },
+                    },
+                ],
+            },
+        },
+    };
+}

@@ -1,0 +1,60 @@
+/**
+ * Gateway layer: cert-manager when a gateway serves HTTPS, then one IngressGateway per entry of
+ * `gateways`. Cluster add-ons (cert-manager, ClusterIssuers) go to the cluster; the gateway's own
+ * objects follow the delivery mode like every app (Argo CD's directory or the cluster).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import { CertManager } from "@pulumi/kubernetes-cert-manager";
+import * as pulumi from "@pulumi/pulumi";
+import { GATEWAY_DEFAULTS, LoadedConfig } from "../components/config";
+import { DeliveryTargets } from "../components/delivery";
+import { IngressGateway } from "../components/ingress-gateway";
+
+export interface GatewayLayer {
+    certManager?: CertManager;
+    gateways: IngressGateway[];
+}
+
+/** Directory (relative to the project) where `istioctl install -f` finds a gateway's IstioOperator. */
+export function istioctlDirectory(environment: string, gateway: string): string {
+    return `istioctl/${environment}/${gateway}`;
+}
+
+/**
+ * `dependsOn`: what must exist before the gateways' objects, i.e. their namespaces (created by the
+ * app layer).
+ */
+export function createGatewayLayer(
+    { config }: LoadedConfig,
+    clusterProvider: k8s.Provider,
+    delivery: DeliveryTargets,
+    dependsOn: pulumi.Resource[] = [],
+): GatewayLayer {
+    const certManager = config.gateways.some((g) => g.tls !== undefined)
+        ? new CertManager(
+              "cert-manager",
+              {
+                  installCRDs: true,
+                  helmOptions: {
+                      namespace: GATEWAY_DEFAULTS.certManagerNamespace,
+                      createNamespace: true,
+                      version: GATEWAY_DEFAULTS.certManagerChartVersion,
+                  },
+              },
+              { provider: clusterProvider },
+          )
+        : undefined;
+    const gateways = config.gateways.map((gateway) => {
+        const provider = delivery.providerFor(gateway.name);
+        const istioctl = gateway.mode === "istioOperator" && (gateway.istioOperator?.install ?? "istioctl") === "istioctl";
+        const istioOperatorProvider = istioctl
+            ? new k8s.Provider(`istioctl-${gateway.name}`, { renderYamlToDirectory: istioctlDirectory(config.environment, gateway.name) })
+            : undefined;
+        return new IngressGateway(
+            gateway.name,
+            { gateway, hosts: config.hosts, clusterProvider, certManager, istioOperatorProvider },
+            { provider, dependsOn },
+        );
+    });
+    return { certManager, gateways };
+}

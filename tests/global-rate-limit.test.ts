@@ -1,0 +1,466 @@
+/**
+ * The GlobalRateLimit component (SYSTEM.md §5): the ratelimit service, its Redis, the gateway's
+ * EnvoyFilters, and the promise that the descriptors and the route actions, both generated from
+ * the one list of limits, agree for every limit. Runs the render functions directly, the real
+ * program under the mock runtime for the committed stacks, and the component alone with a known
+ * token to prove the token never reaches any synth output.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { GlobalRateLimitConfig, parseStackConfig, re2FullMatch, StackConfig } from "../components/config";
+import {
+    GlobalRateLimit,
+    protobufDuration,
+    rateLimitRules,
+    renderGlobalRateLimit,
+    RenderedGlobalRateLimit,
+} from "../components/global-rate-limit";
+import { CONTENT_HASH_ANNOTATION } from "../components/shared";
+import { runProgram, SECRET_MARKER } from "../tools/mock-runtime";
+import { kubernetesObjects, renderManifests, renderResourcesJson } from "../tools/render";
+import { synthesize } from "../tools/synth";
+import { editConfig, findResource, PROJECT_DIR, resourcesOfType, runStack, stackFile, StackName } from "./support/program";
+import { validateKubeObject } from "./support/schemas";
+
+const configOf = (stack: StackName, edit?: (configMap: Record<string, string>) => Record<string, string>): StackConfig => {
+    const configMap = stackFile(stack).configMap;
+    return parseStackConfig(edit === undefined ? configMap : edit(configMap)).config;
+};
+const nodeRoleOf = (config: StackConfig) => (config.nodePools.some((p) => p.role === "system") ? "system" : "worker");
+const renderFor = (config: StackConfig): any =>
+    renderGlobalRateLimit(config.rateLimits.global as GlobalRateLimitConfig, { gateways: config.gateways, nodeRole: nodeRoleOf(config) });
+
+/** A production variant with path and regex limits, two gateways and the in-cluster Redis. */
+const variant = () =>
+    configOf("production", (configMap) => {
+        let edited = editConfig(configMap, "rateLimits", (r) => {
+            r.global.redis = "inCluster";
+            r.global.timeout = "1s";
+            r.global.limits = [
+                { name: "top", path: "/", unit: "second", requestsPerUnit: 300 },
+                { name: "watch", pathRegex: "/watch/(lv\\d+)", unit: "second", requestsPerUnit: 400 },
+                { name: "timeshift", pathRegex: "/timeshift/(so|lv)\\d+", unit: "minute", requestsPerUnit: 6000 },
+                { name: "search-top", path: "/api/search?q=top", unit: "hour", requestsPerUnit: 3600 },
+            ];
+            return r;
+        });
+        edited = editConfig(edited, "gateways", (gateways) => [
+            { ...gateways[0], hosts: ["pc"] },
+            { name: "sp-gateway", hosts: ["sp"], minReplicas: 2, maxReplicas: 4 },
+        ]);
+        return edited;
+    });
+/** A request path that each limit of the variant counts. */
+const SAMPLES: Record<string, string> = {
+    top: "/",
+    watch: "/watch/lv12345",
+    timeshift: "/timeshift/so987",
+    "search-top": "/api/search?q=top",
+};
+
+type Entry = { key: string; value: string };
+
+/** What the gateway's Envoy sends for a request path, from the rendered actions EnvoyFilter. */
+function descriptorsSent(actionsFilter: any, path: string): Entry[] {
+    const rateLimits = actionsFilter.spec.configPatches[0].patch.value.rate_limits as { actions: any[] }[];
+    return rateLimits.flatMap(({ actions }) => {
+        assert.equal(actions.length, 1, "one action per rate limit configuration");
+        const [action] = actions;
+        if (action.request_headers !== undefined) {
+            assert.equal(action.request_headers.header_name, ":path");
+            return [{ key: action.request_headers.descriptor_key, value: path }];
+        }
+        const match = action.header_value_match;
+        assert.ok(match !== undefined, `unexpected action ${JSON.stringify(action)}`);
+        const [header] = match.headers;
+        assert.equal(header.name, ":path");
+        return re2FullMatch(header.string_match.safe_regex.regex, path) ? [{ key: "header_match", value: match.descriptor_value }] : [];
+    });
+}
+
+/** The ratelimit service's descriptors, from the rendered ConfigMap. */
+function descriptorsConfigured(rendered: RenderedGlobalRateLimit): { domain: string; descriptors: any[] } {
+    return parse((rendered.configMap.data as Record<string, string>)["config.yaml"]);
+}
+
+describe("global rate limit: descriptors and actions from one list", () => {
+    for (const [label, config] of [
+        ["dev", () => configOf("dev")],
+        ["production", () => configOf("production")],
+        ["a variant with path and regex limits", variant],
+    ] as const) {
+        it(`${label}: every limit's requests get exactly its descriptor, with its rate, on every gateway`, () => {
+            const c = config();
+            const rendered = renderFor(c);
+            const configured = descriptorsConfigured(rendered);
+            assert.equal(configured.domain, c.rateLimits.global?.domain);
+            const samples: Record<string, string> = { ...SAMPLES, "top-page": "/" };
+            const actionFilters = rendered.envoyFilters.filter((f: any) => f.spec.configPatches[0].applyTo === "VIRTUAL_HOST");
+            assert.equal(actionFilters.length, c.gateways.length);
+            for (const filter of actionFilters) {
+                for (const limit of c.rateLimits.global?.limits ?? []) {
+                    const sent = descriptorsSent(filter, samples[limit.name]);
+                    const matched = configured.descriptors.filter((d) => sent.some((e) => e.key === d.key && e.value === d.value));
+                    assert.deepEqual(
+                        matched.map((d) => d.rate_limit),
+                        [{ unit: limit.unit, requests_per_unit: limit.requestsPerUnit }],
+                        `${limit.name} on ${filter.metadata.name}`,
+                    );
+                }
+                // No descriptor without an action that can produce it, no action without its descriptor.
+                for (const descriptor of configured.descriptors) {
+                    const producible = filter.spec.configPatches[0].patch.value.rate_limits.some(
+                        ({ actions: [a] }: any) =>
+                            (a.request_headers?.descriptor_key === descriptor.key && descriptor.key === "PATH") ||
+                            (descriptor.key === "header_match" && a.header_value_match?.descriptor_value === descriptor.value),
+                    );
+                    assert.ok(producible, `descriptor ${descriptor.key}=${descriptor.value} has no action`);
+                }
+            }
+        });
+    }
+
+    it("derives each action and its descriptor entry from the same rule", () => {
+        const global = variant().rateLimits.global as GlobalRateLimitConfig;
+        const rules = rateLimitRules(global);
+        assert.deepEqual(
+            rules.map((r) => [r.limit.name, r.entry.key, r.entry.value]),
+            [
+                ["top", "PATH", "/"],
+                ["watch", "header_match", "watch"],
+                ["timeshift", "header_match", "timeshift"],
+                ["search-top", "PATH", "/api/search?q=top"],
+            ],
+        );
+        for (const rule of rules) {
+            const action = rule.action as any;
+            if (rule.entry.key === "PATH") {
+                assert.deepEqual(action, { request_headers: { header_name: ":path", descriptor_key: "PATH" } });
+            } else {
+                assert.equal(action.header_value_match.descriptor_value, rule.entry.value);
+                assert.equal(action.header_value_match.headers[0].string_match.safe_regex.regex, rule.limit.pathRegex);
+            }
+        }
+        // One shared :path action for both PATH limits, one header_value_match per regex.
+        const actions = renderFor(variant()).envoyFilters[1].spec.configPatches[0].patch.value.rate_limits;
+        assert.equal(actions.length, 3);
+    });
+
+    it("does not count requests that no limit names", () => {
+        const rendered = renderFor(configOf("production"));
+        const configured = descriptorsConfigured(rendered);
+        for (const path of ["/", "/watch", "/watch/lv1?ref=top", "/timeshift/lv1"]) {
+            const sent = descriptorsSent(rendered.envoyFilters[1], path);
+            assert.deepEqual(
+                configured.descriptors.filter((d) => sent.some((e) => e.key === d.key && e.value === d.value)),
+                [],
+                path,
+            );
+        }
+    });
+});
+
+describe("global rate limit: the ratelimit service", () => {
+    const production = () => renderFor(configOf("production"));
+
+    it("runs a pinned image, reads its descriptors from a directory mount, and reloads them", () => {
+        const deployment = production().deployment;
+        const container = deployment.spec.template.spec.containers[0];
+        assert.match(container.image, /^envoyproxy\/ratelimit:[0-9a-f]{8}$/);
+        const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+        assert.equal(env.USE_STATSD, "false");
+        assert.equal(env.RUNTIME_WATCH_ROOT, "false");
+        assert.equal(env.RUNTIME_IGNOREDOTFILES, "true");
+        assert.equal(env.REDIS_SOCKET_TYPE, "tcp");
+        assert.equal(env.REDIS_TLS, "true");
+        const mount = container.volumeMounts[0];
+        assert.equal(mount.subPath, undefined, "a subPath mount never sees ConfigMap updates");
+        assert.equal(mount.mountPath, `${env.RUNTIME_ROOT}/${env.RUNTIME_SUBDIRECTORY}/${env.RUNTIME_APPDIRECTORY}`);
+        const volume = deployment.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+        assert.equal(volume.configMap.name, production().configMap.metadata.name);
+    });
+
+    it("rolls when the descriptors change, through the content hash", () => {
+        const hash = (r: any) => r.deployment.spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION];
+        const before = production();
+        const after = renderFor(
+            configOf("production", (m) =>
+                editConfig(m, "rateLimits", (r) => {
+                    r.global.limits[0].requestsPerUnit = 400;
+                    return r;
+                }),
+            ),
+        );
+        assert.match(hash(before), /^[0-9a-f]{64}$/);
+        assert.notEqual(hash(after), hash(before));
+    });
+
+    it("probes /healthcheck, keeps replicas through drains, and serves the EDS cluster the gateway names", () => {
+        const rendered = production();
+        const container = rendered.deployment.spec.template.spec.containers[0];
+        assert.deepEqual(container.readinessProbe.httpGet, { path: "/healthcheck", port: "http" });
+        assert.deepEqual(container.startupProbe.httpGet, { path: "/healthcheck", port: "http" });
+        assert.equal(rendered.deployment.spec.replicas, 2);
+        assert.deepEqual(rendered.podDisruptionBudget.spec, {
+            maxUnavailable: 1,
+            selector: { matchLabels: rendered.deployment.spec.selector.matchLabels },
+        });
+        const ports = rendered.service.spec.ports;
+        assert.deepEqual(
+            ports.map((p: any) => [p.name, p.port]),
+            [
+                ["http-ratelimit-svc", 8080],
+                ["grpc-ratelimit-svc", 8081],
+                ["http-debug-ratelimit-svc", 6070],
+            ],
+        );
+        const grpc = ports.find((p: any) => p.name.startsWith("grpc-"));
+        const service = `${rendered.service.metadata.name}.${rendered.service.metadata.namespace}.svc.cluster.local`;
+        const filter = rendered.envoyFilters[0].spec.configPatches[0].patch.value.typed_config;
+        assert.equal(filter.rate_limit_service.grpc_service.envoy_grpc.cluster_name, `outbound|${grpc.port}||${service}`);
+        assert.equal(
+            filter.rate_limit_service.grpc_service.envoy_grpc.cluster_name,
+            "outbound|8081||ratelimit.frontend-ratelimit.svc.cluster.local",
+        );
+        // Every Service port reaches a named container port.
+        const containerPorts = container.ports.map((p: any) => p.name);
+        assert.ok(ports.every((p: any) => containerPorts.includes(p.targetPort)));
+    });
+
+    it("runs unprivileged, read-only, without service account token or istio sidecar", () => {
+        for (const workload of [production().deployment, ...renderFor(configOf("dev")).redis.filter((o: any) => o.kind === "Deployment")]) {
+            const pod = workload.spec.template.spec;
+            assert.equal(pod.securityContext.runAsNonRoot, true, workload.metadata.name);
+            assert.ok(pod.securityContext.runAsUser > 0);
+            assert.equal(pod.automountServiceAccountToken, false);
+            assert.equal(workload.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
+            for (const container of pod.containers) {
+                assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+                assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+                assert.equal(container.securityContext.privileged, undefined);
+                assert.deepEqual(container.securityContext.capabilities, { drop: ["ALL"] });
+            }
+        }
+    });
+
+    it("lets only the gateways' pods call it, and only ratelimit reach the in-cluster Redis", () => {
+        const rendered = renderFor(variant());
+        assert.deepEqual(rendered.networkPolicy.spec.ingress, [
+            {
+                from: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "frontend-gateway" } },
+                        podSelector: { matchLabels: { istio: "istio-ingressgateway" } },
+                    },
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "frontend-gateway" } },
+                        podSelector: { matchLabels: { istio: "sp-gateway" } },
+                    },
+                ],
+                ports: [{ protocol: "TCP", port: 8081 }],
+            },
+        ]);
+        const redisPolicy = rendered.redis.find((o: any) => o.kind === "NetworkPolicy");
+        assert.deepEqual(redisPolicy.spec.ingress[0].from, [
+            { podSelector: { matchLabels: rendered.deployment.spec.selector.matchLabels } },
+        ]);
+    });
+
+    it("uses an in-cluster Redis in dev, without persistence, and none with ElastiCache", () => {
+        const dev = renderFor(configOf("dev"));
+        assert.deepEqual(
+            dev.redis.map((o: any) => `${o.kind} ${o.metadata.name}`),
+            ["Deployment ratelimit-redis", "Service ratelimit-redis", "NetworkPolicy ratelimit-redis"],
+        );
+        const redis = dev.redis[0].spec.template.spec.containers[0];
+        assert.match(redis.image, /^redis:\d+\.\d+\.\d+-alpine$/);
+        assert.deepEqual(redis.args.slice(0, 5), ["redis-server", "--save", "", "--appendonly", "no"]);
+        const env = dev.deployment.spec.template.spec.containers[0].env;
+        assert.deepEqual(
+            env.find((e: any) => e.name === "REDIS_URL"),
+            { name: "REDIS_URL", value: "ratelimit-redis.frontend-ratelimit.svc.cluster.local:6379" },
+        );
+        assert.equal(
+            env.some((e: any) => e.name === "REDIS_AUTH"),
+            false,
+        );
+        assert.deepEqual(production().redis, []);
+    });
+});
+
+describe("global rate limit: the gateway's EnvoyFilters", () => {
+    it("inserts envoy.filters.http.ratelimit before the router on each gateway, failing open by default", () => {
+        const rendered = renderFor(variant());
+        assert.deepEqual(
+            rendered.envoyFilters.map((f: any) => [f.metadata.namespace, f.metadata.name, f.spec.workloadSelector.labels.istio]),
+            [
+                ["frontend-gateway", "istio-ingressgateway-ratelimit", "istio-ingressgateway"],
+                ["frontend-gateway", "istio-ingressgateway-ratelimit-actions", "istio-ingressgateway"],
+                ["frontend-gateway", "sp-gateway-ratelimit", "sp-gateway"],
+                ["frontend-gateway", "sp-gateway-ratelimit-actions", "sp-gateway"],
+            ],
+        );
+        const patch = rendered.envoyFilters[0].spec.configPatches[0];
+        assert.equal(patch.applyTo, "HTTP_FILTER");
+        assert.deepEqual(patch.match, {
+            context: "GATEWAY",
+            listener: {
+                filterChain: {
+                    filter: { name: "envoy.filters.network.http_connection_manager", subFilter: { name: "envoy.filters.http.router" } },
+                },
+            },
+        });
+        assert.equal(patch.patch.operation, "INSERT_BEFORE");
+        assert.equal(patch.patch.value.name, "envoy.filters.http.ratelimit");
+        const typed = patch.patch.value.typed_config;
+        assert.equal(typed["@type"], "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit");
+        assert.equal(typed.domain, "frontend");
+        assert.equal(typed.failure_mode_deny, false);
+        assert.equal(typed.timeout, "1s");
+        assert.equal(typed.rate_limit_service.transport_api_version, "V3");
+        const actions = rendered.envoyFilters[1].spec.configPatches[0];
+        assert.equal(actions.applyTo, "VIRTUAL_HOST");
+        assert.equal(actions.match.context, "GATEWAY");
+        assert.equal(actions.patch.operation, "MERGE");
+    });
+
+    it("writes durations as protobuf JSON", () => {
+        assert.equal(protobufDuration("50ms"), "0.050s");
+        assert.equal(protobufDuration("1500ms"), "1.500s");
+        assert.equal(protobufDuration("2s"), "2s");
+        assert.equal(protobufDuration("1000ms"), "1s");
+    });
+
+    it("validates every object of the variant against the upstream schemas", async () => {
+        const rendered = renderFor(variant());
+        const objects = [
+            rendered.configMap,
+            rendered.deployment,
+            rendered.service,
+            rendered.podDisruptionBudget,
+            rendered.networkPolicy,
+            ...rendered.redis,
+            ...rendered.envoyFilters,
+        ];
+        const problems: string[] = [];
+        for (const object of objects) {
+            problems.push(...(await validateKubeObject(object)).map((p) => `${object.kind} ${object.metadata.name}: ${p}`));
+        }
+        assert.deepEqual(problems, []);
+    });
+});
+
+describe("global rate limit in the program", () => {
+    it("registers every Kubernetes object through the cluster provider, in argocd mode too", async () => {
+        const result = await runStack("production");
+        const component = findResource(result, "bff-platform:ratelimit:GlobalRateLimit", "ratelimit");
+        const clusterProvider = findResource(result, "pulumi:providers:kubernetes", "frontend-production-k8s");
+        const children = result.resources.filter((r) => r.parent === component.urn && r.type.startsWith("kubernetes:"));
+        assert.deepEqual(children.map((r) => `${r.inputs.kind} ${r.name}`).sort(), [
+            "ConfigMap ratelimit-config",
+            "Deployment ratelimit",
+            "EnvoyFilter istio-ingressgateway-ratelimit",
+            "EnvoyFilter istio-ingressgateway-ratelimit-actions",
+            "NetworkPolicy ratelimit",
+            "PodDisruptionBudget ratelimit",
+            "Secret ratelimit-redis",
+            "Service ratelimit",
+        ]);
+        for (const child of children) {
+            assert.ok(child.provider?.startsWith(`${clusterProvider.urn}::`), `${child.name} goes through ${child.provider}`);
+        }
+        const namespace = findResource(result, "kubernetes:core/v1:Namespace", "frontend-ratelimit");
+        assert.equal((namespace.inputs.metadata as any).labels["istio-injection"], "disabled");
+    });
+
+    it("creates ElastiCache with encryption, a secret auth token and protection, in the cluster's private subnets", async () => {
+        const result = await runStack("production");
+        const group = findResource(result, "aws:elasticache/replicationGroup:ReplicationGroup", "frontend-production-ratelimit");
+        assert.equal(group.protect, true);
+        assert.equal(group.inputs.transitEncryptionEnabled, true);
+        assert.equal(group.inputs.atRestEncryptionEnabled, true);
+        assert.equal(group.inputs.authToken, SECRET_MARKER);
+        assert.equal(group.inputs.automaticFailoverEnabled, true);
+        const config = configOf("production");
+        const subnets = findResource(result, "aws:elasticache/subnetGroup:SubnetGroup", "frontend-production-ratelimit");
+        assert.deepEqual(subnets.inputs.subnetIds, config.cluster.privateSubnetIds);
+        const securityGroup = findResource(result, "aws:ec2/securityGroup:SecurityGroup", "frontend-production-ratelimit");
+        assert.equal(securityGroup.inputs.vpcId, config.cluster.vpcId);
+        const rules = resourcesOfType(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+        assert.equal(rules.length, config.cluster.privateSubnetIds.length);
+        assert.ok(rules.every((r) => r.inputs.fromPort === 6379 && r.inputs.toPort === 6379 && r.inputs.ipProtocol === "tcp"));
+        assert.equal(resourcesOfType(result, "random:index/randomPassword:RandomPassword").length, 1);
+        const secret = findResource(result, "kubernetes:core/v1:Secret", "ratelimit-redis");
+        // The typed Secret class makes the whole map secret.
+        assert.equal(secret.inputs.stringData, SECRET_MARKER);
+        // Dev has neither ElastiCache nor a token.
+        const devResult = await runStack("dev");
+        assert.equal(resourcesOfType(devResult, "aws:elasticache/replicationGroup:ReplicationGroup").length, 0);
+        assert.equal(resourcesOfType(devResult, "random:index/randomPassword:RandomPassword").length, 0);
+    });
+
+    it("never writes the auth token: not in manifests, resources.json, ConfigMaps or env values", async () => {
+        const token = "sentinel-token-7f3a9c1e5b2d4a6c8e0f1a3b5c7d9e2f4a6b8c0d1e3f5a7b9c2d4e6f8a0b1c3";
+        const config = configOf("production");
+        const result = await runProgram(
+            async () => {
+                const provider = new k8s.Provider("cluster", {});
+                new GlobalRateLimit(
+                    "ratelimit",
+                    {
+                        global: config.rateLimits.global as GlobalRateLimitConfig,
+                        gateways: config.gateways,
+                        nodeRole: "system",
+                        aws: {
+                            clusterName: config.cluster.name,
+                            vpcId: config.cluster.vpcId,
+                            privateSubnetIds: config.cluster.privateSubnetIds,
+                            tags: {},
+                            authToken: pulumi.secret(token),
+                        },
+                    },
+                    { provider },
+                );
+                return { token: pulumi.secret(token) };
+            },
+            { project: "bff-platform", stack: "test", configMap: { "aws:region": "ap-northeast-1" } },
+        );
+        const objects = kubernetesObjects(result.resources);
+        const files = [...renderManifests(objects).values(), renderResourcesJson(result.resources), JSON.stringify(result.outputs)].join(
+            "\n",
+        );
+        assert.ok(!files.includes(token), "the token appears in synth output");
+        assert.ok(!files.includes(Buffer.from(token).toString("base64")), "the token appears base64-encoded");
+        const secret = objects.find((o) => o.kind === "Secret") as any;
+        assert.deepEqual(secret.stringData, { [SECRET_MARKER]: SECRET_MARKER }, "rendered masked, keeping the map's shape");
+        assert.equal(
+            findResource(result, "aws:elasticache/replicationGroup:ReplicationGroup", "frontend-production-ratelimit").inputs.authToken,
+            SECRET_MARKER,
+        );
+        for (const object of objects) {
+            if (object.kind === "ConfigMap") {
+                assert.doesNotMatch(JSON.stringify(object), /REDIS_AUTH|\[secret\]/, object.metadata.name);
+            }
+        }
+        const env = (objects.find((o) => o.kind === "Deployment") as any).spec.template.spec.containers[0].env;
+        assert.deepEqual(
+            env.find((e: any) => e.name === "REDIS_AUTH"),
+            { name: "REDIS_AUTH", valueFrom: { secretKeyRef: { name: "ratelimit-redis", key: "REDIS_AUTH" } } },
+        );
+    });
+
+    it("synth of production shows the token only as the secret marker", async () => {
+        const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR, mode: "up" });
+        const secretFile = files.get("manifests/frontend-ratelimit/ratelimit/secret-ratelimit-redis.yaml") as string;
+        assert.match(secretFile, /stringData:\n {2}"\[secret\]": "\[secret\]"\n/);
+        const resources = JSON.parse(files.get("resources.json") as string) as any[];
+        const password = resources.find((r) => r.type === "random:index/randomPassword:RandomPassword");
+        assert.equal(password.inputs.result, undefined, "the generated token is an output, never an input");
+        assert.match(
+            files.get("report.md") as string,
+            /\| watch \| `\/watch\/\(lv\\d\+\)` \| 450\/second = 450 \| pc-watch \(pc\), sp-watch \(sp\) \| 480 rps .* \| 450 \(live-program-api\) \| 450 \| yes \|/,
+        );
+    });
+});

@@ -1,0 +1,480 @@
+/**
+ * The ingress gateway component under the mock runtime, in both deployment modes: what it
+ * registers, through which provider, and that every object (the IstioOperator and the pod parts its
+ * overlays patch in included) is valid against the upstream schemas.
+ */
+import assert from "node:assert/strict";
+import { GATEWAY_DEFAULTS, hostGatewayName, parseStackConfig } from "../components/config";
+import { CONTAINERS, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
+import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
+import { RegisteredResource, RunResult } from "../tools/mock-runtime";
+import { KubeObject, kubernetesObjects, workloadFigures } from "../tools/render";
+import { editConfig, run, runStack, stackFile } from "./support/program";
+import { KubeObjectLike, validateKubeObject } from "./support/schemas";
+
+const GATEWAY_TYPE = "bff-platform:gateway:IngressGateway";
+
+/** Kubernetes objects registered under the IngressGateway components (and the cert-manager install). */
+function gatewayObjects(result: RunResult): KubeObject[] {
+    const components = new Set(result.resources.filter((r) => r.type === GATEWAY_TYPE).map((r) => r.urn));
+    return kubernetesObjects(result.resources.filter((r) => r.parent !== undefined && components.has(r.parent)));
+}
+
+function one(objects: KubeObject[], kind: string, name?: string): KubeObject & Record<string, any> {
+    const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+    assert.equal(found.length, 1, `expected one ${kind} ${name ?? ""}, found ${found.length}`);
+    return found[0] as KubeObject & Record<string, any>;
+}
+
+function resourceOf(result: RunResult, kind: string, name: string): RegisteredResource {
+    const found = result.resources.filter((r) => r.inputs.kind === kind && (r.inputs.metadata as { name: string }).name === name);
+    assert.equal(found.length, 1, `${kind} ${name}`);
+    return found[0];
+}
+
+/** The provider resource a registration goes through. */
+function providerOf(result: RunResult, resource: RegisteredResource): RegisteredResource {
+    const urn = (resource.provider ?? "").split("::").slice(0, -1).join("::");
+    const provider = result.resources.find((r) => r.urn === urn);
+    assert.ok(provider, `no provider for ${resource.urn}`);
+    return provider;
+}
+
+async function schemaProblems(objects: KubeObjectLike[]): Promise<string[]> {
+    const problems: string[] = [];
+    for (const object of objects) {
+        problems.push(...(await validateKubeObject(object)).map((p) => `${object.kind} ${object.metadata.name}: ${p}`));
+    }
+    return problems;
+}
+
+/** The production stack with its gateway edited. */
+function productionWith(edit: (gateway: Record<string, any>) => void): Record<string, string> {
+    return editConfig(stackFile("production").configMap, "gateways", (gateways: Record<string, any>[]) => {
+        edit(gateways[0]);
+        return gateways;
+    });
+}
+
+describe("ingress gateway component (mocks)", () => {
+    describe("gatewayInjection mode (production stack)", () => {
+        let result: RunResult;
+        let objects: KubeObject[];
+        before(async () => {
+            result = await runStack("production");
+            objects = gatewayObjects(result);
+        });
+
+        it("registers the gateway's objects under one IngressGateway component", () => {
+            assert.deepEqual(objects.map((o) => `${o.kind} ${o.metadata.name}`).sort(), [
+                "Certificate pc-example-com",
+                "Certificate sp-example-com",
+                "ClusterIssuer istio-ingressgateway-issuer",
+                "ConfigMap istio-ingressgateway-error-pages",
+                "ConfigMap istio-ingressgateway-fluent-bit",
+                "ConfigMap istio-ingressgateway-nginx",
+                "Deployment istio-ingressgateway",
+                "Gateway pc-example-com",
+                "Gateway sp-example-com",
+                "HorizontalPodAutoscaler istio-ingressgateway",
+                "PodDisruptionBudget istio-ingressgateway",
+                "Role istio-ingressgateway",
+                "RoleBinding istio-ingressgateway",
+                "Service istio-ingressgateway",
+                "ServiceAccount istio-ingressgateway",
+            ]);
+        });
+
+        it("validates every object against the upstream schemas, with no unknown field", async () => {
+            assert.deepEqual(await schemaProblems(objects), []);
+        });
+
+        it("puts recommended labels on every object and pod, and explicit names", () => {
+            for (const object of objects) {
+                const labels = object.metadata.labels ?? {};
+                assert.equal(labels["app.kubernetes.io/name"], "istio-ingressgateway", `${object.kind} ${object.metadata.name}`);
+                assert.equal(labels["app.kubernetes.io/component"], "gateway");
+                assert.equal(labels["app.kubernetes.io/managed-by"], "pulumi");
+                assert.equal(labels["app.kubernetes.io/part-of"], "frontend");
+            }
+            const podLabels = one(objects, "Deployment").spec.template.metadata.labels;
+            assert.equal(podLabels["app.kubernetes.io/name"], "istio-ingressgateway");
+            assert.equal(podLabels.app, "istio-ingressgateway");
+        });
+
+        it("asks istiod for the gateway injection template: istio-proxy with image auto, sized by annotations", () => {
+            const template = one(objects, "Deployment").spec.template;
+            assert.equal(template.metadata.labels["sidecar.istio.io/inject"], "true");
+            assert.equal(template.metadata.annotations["inject.istio.io/templates"], "gateway");
+            assert.deepEqual(template.spec.containers[0], { name: "istio-proxy", image: "auto" });
+            assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], GATEWAY_DEFAULTS.resources.proxy.requests.cpu);
+            assert.equal(
+                template.metadata.annotations["sidecar.istio.io/proxyMemoryLimit"],
+                GATEWAY_DEFAULTS.resources.proxy.limits.memory,
+            );
+            assert.deepEqual(
+                template.spec.containers.map((c: { name: string }) => c.name),
+                [CONTAINERS.proxy, CONTAINERS.nginx, CONTAINERS.fluentBit],
+            );
+            assert.equal(template.spec.serviceAccountName, "istio-ingressgateway");
+        });
+
+        it("lets istio-proxy read TLS Secrets of its namespace (SDS) and nothing else", () => {
+            assert.deepEqual(one(objects, "Role").rules, [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "watch", "list"] }]);
+            const binding = one(objects, "RoleBinding");
+            assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "istio-ingressgateway", namespace: "frontend-gateway" }]);
+            assert.equal(binding.roleRef.name, "istio-ingressgateway");
+        });
+
+        it("runs no privileged container and no root process except the one-shot chown of the log directory", () => {
+            const spec = one(objects, "Deployment").spec.template.spec;
+            for (const container of [...spec.containers.slice(1), ...spec.initContainers]) {
+                const security = container.securityContext;
+                assert.notEqual(security.privileged, true, container.name);
+                assert.equal(security.allowPrivilegeEscalation, false, container.name);
+                assert.equal(security.readOnlyRootFilesystem, true, container.name);
+                if (container.name === CONTAINERS.logDirOwner) {
+                    assert.equal(security.runAsUser, 0);
+                    assert.deepEqual(security.capabilities, { drop: ["ALL"], add: ["CHOWN"] });
+                    assert.deepEqual(container.command, ["chown", "101:101", "/var/log/gateway-access"]);
+                } else {
+                    assert.equal(security.runAsNonRoot, true, container.name);
+                    assert.equal(security.runAsUser, GATEWAY_DEFAULTS.sidecarUid, container.name);
+                    assert.deepEqual(security.capabilities, { drop: ["ALL"] });
+                }
+            }
+            const hostPaths = spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath !== undefined);
+            assert.deepEqual(hostPaths, [
+                { name: "log-output-volume", hostPath: { path: "/var/log/istio-ingressgateway", type: "DirectoryOrCreate" } },
+            ]);
+            assert.equal(spec.securityContext.fsGroup, GATEWAY_DEFAULTS.sidecarUid);
+        });
+
+        it("shares the socket's emptyDir between nginx and fluent-bit, and mounts the generated files", () => {
+            const spec = one(objects, "Deployment").spec.template.spec;
+            const mounts = (name: string) =>
+                Object.fromEntries(
+                    spec.containers
+                        .find((c: { name: string }) => c.name === name)
+                        .volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
+                );
+            assert.equal(mounts(CONTAINERS.nginx)["nginx-unix-socket"], "/tmp/sidecar-nginx");
+            assert.equal(mounts(CONTAINERS.fluentBit)["nginx-unix-socket"], "/tmp/sidecar-nginx");
+            assert.equal(mounts(CONTAINERS.nginx)["sidecar-nginx-conf"], "/etc/nginx");
+            assert.equal(mounts(CONTAINERS.fluentBit)["sidecar-fluent-bit"], "/fluent-bit/etc");
+            assert.equal(mounts(CONTAINERS.nginx)["tls-pc"], "/etc/nginx-tls/pc");
+            const socket = spec.volumes.find((v: { name: string }) => v.name === "nginx-unix-socket");
+            assert.deepEqual(socket.emptyDir, { medium: "Memory", sizeLimit: "1Mi" });
+            const fluentBit = spec.containers.find((c: { name: string }) => c.name === CONTAINERS.fluentBit);
+            assert.equal(fluentBit.image, GATEWAY_DEFAULTS.fluentBitImage);
+            assert.match(fluentBit.image, /^fluent\/fluent-bit:\d+\.\d+\.\d+$/, "pinned by exact tag");
+            assert.deepEqual(fluentBit.resources, { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } });
+            assert.equal(fluentBit.readinessProbe.httpGet.path, "/api/v1/metrics/prometheus");
+            assert.equal(fluentBit.livenessProbe.httpGet.path, "/");
+            assert.match(spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx).image, /^nginx:\d+\.\d+\.\d+-alpine$/);
+        });
+
+        it("rolls the pods when a generated file changes (content hash of the three ConfigMaps)", async () => {
+            const configMaps = objects.filter((o) => o.kind === "ConfigMap");
+            const expected = contentHash(Object.fromEntries(configMaps.map((c) => [c.metadata.name, (c as Record<string, any>).data])));
+            const annotations = one(objects, "Deployment").spec.template.metadata.annotations;
+            assert.equal(annotations[CONTENT_HASH_ANNOTATION], expected);
+            const changed = gatewayObjects(
+                await run(
+                    productionWith((g) => (g.accessLog.cookies = ["ab_group"])),
+                    "up",
+                    "production",
+                ),
+            );
+            assert.notEqual(one(changed, "Deployment").spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION], expected);
+        });
+
+        it("places the pods on gateway nodes, tolerating the taint the cluster puts on them, spread over nodes", () => {
+            const spec = one(objects, "Deployment").spec.template.spec;
+            assert.deepEqual(spec.nodeSelector, { "node-role": "gateway" });
+            const group = result.resources.find(
+                (r) => r.type === "aws:eks/nodeGroup:NodeGroup" && (r.inputs.labels as Record<string, string>)["node-role"] === "gateway",
+            );
+            const [taint] = group?.inputs.taints as { key: string; value: string; effect: string }[];
+            assert.deepEqual(spec.tolerations, [{ key: taint.key, operator: "Equal", value: taint.value, effect: "NoSchedule" }]);
+            assert.equal(taint.effect, "NO_SCHEDULE");
+            const term = spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+            assert.equal(term.topologyKey, "kubernetes.io/hostname");
+            assert.deepEqual(one(objects, "PodDisruptionBudget").spec.maxUnavailable, 1);
+            const hpa = one(objects, "HorizontalPodAutoscaler").spec;
+            assert.deepEqual([hpa.minReplicas, hpa.maxReplicas, hpa.scaleTargetRef.name], [3, 6, "istio-ingressgateway"]);
+            assert.equal(one(objects, "Deployment").spec.replicas, undefined, "the HPA owns the count");
+        });
+
+        it("binds one Gateway per host to the pods, on the ports istio-proxy listens on, which the Service does not expose", () => {
+            const podLabels = one(objects, "Deployment").spec.template.metadata.labels;
+            const servicePorts = one(objects, "Service").spec.ports.map((p: { port: number }) => p.port);
+            for (const [host, hostname] of [
+                ["pc", "pc.example.com"],
+                ["sp", "sp.example.com"],
+            ]) {
+                const gateway = one(objects, "Gateway", hostGatewayName(hostname));
+                assert.equal(gateway.metadata.namespace, "frontend-gateway");
+                for (const [key, value] of Object.entries(gateway.spec.selector as Record<string, string>)) {
+                    assert.equal(podLabels[key], value, "the selector matches the gateway pods");
+                }
+                assert.deepEqual(gateway.spec.servers, [
+                    { port: { number: 33000, name: "http", protocol: "HTTP" }, hosts: [hostname], tls: { httpsRedirect: true } },
+                    {
+                        port: { number: 33443, name: "https", protocol: "HTTPS" },
+                        hosts: [hostname],
+                        tls: { mode: "SIMPLE", credentialName: `${hostGatewayName(hostname)}-tls` },
+                    },
+                ]);
+                for (const server of gateway.spec.servers) {
+                    // A Service port with the same number would make Istio bind its targetPort (nginx's) instead.
+                    assert.ok(!servicePorts.includes(server.port.number));
+                }
+                const certificate = one(objects, "Certificate", hostGatewayName(hostname));
+                assert.equal(certificate.spec.secretName, tlsSecretName({ name: host, hostname }));
+                assert.deepEqual(certificate.spec.dnsNames, [hostname]);
+                assert.deepEqual(certificate.spec.issuerRef, {
+                    name: "istio-ingressgateway-issuer",
+                    kind: "ClusterIssuer",
+                    group: "cert-manager.io",
+                });
+            }
+            assert.deepEqual(
+                one(objects, "Service").spec.ports,
+                [
+                    { name: "http", port: SERVICE_PORTS.http, targetPort: POD_LAYOUT.httpPort, protocol: "TCP" },
+                    { name: "https", port: SERVICE_PORTS.https, targetPort: POD_LAYOUT.httpsPort, protocol: "TCP" },
+                ],
+                "the load balancer reaches nginx first",
+            );
+        });
+
+        it("issues certificates from the configured ACME account through Route 53, with cert-manager installed once", () => {
+            const issuer = one(objects, "ClusterIssuer");
+            assert.equal(issuer.spec.acme.email, "frontend-platform@example.com");
+            assert.equal(issuer.spec.acme.server, GATEWAY_DEFAULTS.acmeServer);
+            assert.deepEqual(issuer.spec.acme.solvers, [
+                { dns01: { route53: { region: "ap-northeast-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } },
+            ]);
+            const certManagers = result.resources.filter((r) => r.type === "kubernetes-cert-manager:index:CertManager");
+            assert.equal(certManagers.length, 1);
+            assert.deepEqual(
+                (certManagers[0].inputs.helmOptions as Record<string, unknown>).version,
+                GATEWAY_DEFAULTS.certManagerChartVersion,
+            );
+            const issuerResource = resourceOf(result, "ClusterIssuer", "istio-ingressgateway-issuer");
+            assert.ok(issuerResource.dependencies.includes(certManagers[0].urn), "issuers wait for cert-manager's CRDs");
+            assert.equal(providerOf(result, issuerResource).name, "frontend-production-k8s", "cluster-scoped: applied to the cluster");
+        });
+
+        it("delivers the namespaced objects through Argo CD's directory of the gateway", () => {
+            for (const [kind, name] of [
+                ["Deployment", "istio-ingressgateway"],
+                ["Gateway", "pc-example-com"],
+                ["Certificate", "sp-example-com"],
+            ]) {
+                const provider = providerOf(result, resourceOf(result, kind, name));
+                assert.equal(
+                    provider.inputs.renderYamlToDirectory,
+                    "kubernetes/overlays/production/istio-ingressgateway",
+                    `${kind} ${name}`,
+                );
+            }
+        });
+
+        it("counts istio-proxy once in the resource report (annotations, not a second request)", () => {
+            const figures = workloadFigures(kubernetesObjects(result.resources)).find((w) => w.name === "istio-ingressgateway");
+            assert.ok(figures);
+            assert.equal(figures.nodeRole, "gateway");
+            // istio-proxy 500m + nginx 250m + fluent-bit 150m
+            assert.equal(figures.podRequests.cpuMillis, 900);
+            assert.equal(figures.proxyRequests.cpuMillis, 500);
+        });
+    });
+
+    describe("istioOperator mode", () => {
+        let result: RunResult;
+        let objects: KubeObject[];
+        before(async () => {
+            result = await run(
+                productionWith((g) => (g.mode = "istioOperator")),
+                "up",
+                "production",
+            );
+            objects = gatewayObjects(result);
+        });
+
+        it("replaces the workload objects with one IstioOperator and keeps the shared objects", () => {
+            const kinds = objects.map((o) => o.kind);
+            assert.ok(kinds.includes("IstioOperator"));
+            for (const absent of ["Deployment", "Service", "Role", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount"]) {
+                assert.ok(!kinds.includes(absent), absent);
+            }
+            assert.equal(objects.filter((o) => o.kind === "ConfigMap").length, 3);
+            assert.equal(objects.filter((o) => o.kind === "Gateway").length, 2);
+            assert.equal(objects.filter((o) => o.kind === "Certificate").length, 2);
+        });
+
+        it("declares the handbook's gateway: profile empty, one ingress gateway with placement, HPA, PDB and Service ports", () => {
+            const operator = one(objects, "IstioOperator");
+            assert.equal(operator.apiVersion, "install.istio.io/v1alpha1");
+            assert.equal(operator.spec.profile, "empty");
+            const [gateway] = operator.spec.components.ingressGateways;
+            assert.equal(gateway.name, "istio-ingressgateway");
+            assert.equal(gateway.enabled, true);
+            assert.equal(gateway.label.istio, "istio-ingressgateway", "what the Gateway objects select");
+            assert.equal(gateway.label["app.kubernetes.io/name"], undefined, "Istio's chart sets that label itself");
+            assert.deepEqual(gateway.k8s.nodeSelector, { "node-role": "gateway" });
+            assert.deepEqual([gateway.k8s.hpaSpec.minReplicas, gateway.k8s.hpaSpec.maxReplicas], [3, 6]);
+            assert.deepEqual(gateway.k8s.podDisruptionBudget, { maxUnavailable: 1 });
+            assert.deepEqual(gateway.k8s.resources, GATEWAY_DEFAULTS.resources.proxy);
+            assert.ok(gateway.k8s.podAnnotations[CONTENT_HASH_ANNOTATION]);
+            assert.deepEqual(
+                gateway.k8s.service.ports.map(
+                    (p: { name: string; port: number; targetPort: number }) => `${p.name} ${p.port}->${p.targetPort}`,
+                ),
+                ["status-port 15021->15021", "http 80->8080", "https 443->8443"],
+            );
+        });
+
+        it("adds the sidecars with overlay patches built from the same definitions as the injection mode, appended with [-1]", () => {
+            const operator = one(objects, "IstioOperator");
+            const [overlay] = operator.spec.components.ingressGateways[0].k8s.overlays;
+            assert.deepEqual([overlay.apiVersion, overlay.kind, overlay.name], ["apps/v1", "Deployment", "istio-ingressgateway"]);
+            const config = parseStackConfig(productionWith(() => undefined)).config;
+            const injected = renderIngressGateway({ ...config.gateways[0], mode: "gatewayInjection" }, { hosts: config.hosts });
+            const patchesAt = (path: string) =>
+                overlay.patches.filter((p: { path: string }) => p.path === path).map((p: { value: unknown }) => p.value);
+            assert.deepEqual(patchesAt("spec.template.spec.containers[-1]"), injected.pod.containers);
+            assert.deepEqual(patchesAt("spec.template.spec.volumes[-1]"), injected.pod.volumes);
+            assert.deepEqual(patchesAt("spec.template.spec.initContainers"), [injected.pod.initContainers]);
+            for (const patch of overlay.patches) {
+                assert.doesNotMatch(patch.path, /\[\d+\]/, "no hand-kept index into Istio's lists");
+            }
+        });
+
+        it("validates the IstioOperator and every pod part its patches add against the upstream schemas", async () => {
+            const operator = one(objects, "IstioOperator");
+            const gateway = operator.spec.components.ingressGateways[0];
+            const patches = gateway.k8s.overlays[0].patches as { path: string; value: any }[];
+            const valuesAt = (path: string) => patches.filter((p) => p.path === path).map((p) => p.value);
+            // The operator's schema leaves spec free-form: validate its Kubernetes parts as the objects they patch.
+            const pod: KubeObjectLike = {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: "istio-ingressgateway", namespace: "frontend-gateway" },
+                spec: {
+                    containers: [
+                        { name: "istio-proxy", image: "istio/proxyv2", resources: gateway.k8s.resources },
+                        ...valuesAt("spec.template.spec.containers[-1]"),
+                    ],
+                    initContainers: valuesAt("spec.template.spec.initContainers")[0],
+                    volumes: valuesAt("spec.template.spec.volumes[-1]"),
+                    nodeSelector: gateway.k8s.nodeSelector,
+                    tolerations: gateway.k8s.tolerations,
+                    affinity: gateway.k8s.affinity,
+                    securityContext: gateway.k8s.securityContext,
+                },
+            };
+            const wrap = (apiVersion: string, kind: string, spec: unknown): KubeObjectLike => ({
+                apiVersion,
+                kind,
+                metadata: { name: "x", namespace: "frontend-gateway" },
+                spec,
+            });
+            assert.deepEqual(
+                await schemaProblems([
+                    ...objects,
+                    pod,
+                    wrap("autoscaling/v2", "HorizontalPodAutoscaler", gateway.k8s.hpaSpec),
+                    wrap("policy/v1", "PodDisruptionBudget", gateway.k8s.podDisruptionBudget),
+                    wrap("v1", "Service", gateway.k8s.service),
+                    wrap("apps/v1", "Deployment", {
+                        selector: { matchLabels: gateway.label },
+                        strategy: gateway.k8s.strategy,
+                        template: { metadata: { labels: gateway.label }, spec: pod.spec },
+                    }),
+                ]),
+                [],
+            );
+        });
+
+        it("writes the IstioOperator for istioctl by default, and applies it for an in-cluster operator on request", async () => {
+            const operator = resourceOf(result, "IstioOperator", "istio-ingressgateway");
+            assert.equal(providerOf(result, operator).inputs.renderYamlToDirectory, "istioctl/production/istio-ingressgateway");
+            const applied = await run(
+                productionWith((g) => {
+                    g.mode = "istioOperator";
+                    g.istioOperator = { install: "operator" };
+                }),
+                "up",
+                "production",
+            );
+            const viaOperator = resourceOf(applied, "IstioOperator", "istio-ingressgateway");
+            assert.equal(
+                providerOf(applied, viaOperator).inputs.renderYamlToDirectory,
+                "kubernetes/overlays/production/istio-ingressgateway",
+            );
+        });
+    });
+
+    describe("other settings", () => {
+        it("serves plain HTTP only and installs no cert-manager without tls (dev)", async () => {
+            const result = await runStack("dev");
+            const objects = gatewayObjects(result);
+            assert.ok(!objects.some((o) => o.kind === "Certificate" || o.kind === "ClusterIssuer"));
+            assert.equal(result.resources.filter((r) => r.type === "kubernetes-cert-manager:index:CertManager").length, 0);
+            const gateway = one(objects, "Gateway", "pc-dev-example-com");
+            assert.deepEqual(gateway.spec.servers, [
+                { port: { number: 33000, name: "http", protocol: "HTTP" }, hosts: ["pc.dev.example.com"] },
+            ]);
+            assert.deepEqual(
+                one(objects, "Service").spec.ports.map((p: { name: string }) => p.name),
+                ["http"],
+            );
+            assert.deepEqual(await schemaProblems(objects), []);
+        });
+
+        it("applies every object to the cluster in direct delivery mode, and registers the same resources in preview", async () => {
+            const configMap = editConfig(stackFile("production").configMap, "delivery", (d) => ({ ...d, mode: "direct" }));
+            const up = await run(configMap, "up", "production");
+            for (const object of gatewayObjects(up)) {
+                assert.equal(
+                    providerOf(up, resourceOf(up, object.kind, object.metadata.name)).name,
+                    "frontend-production-k8s",
+                    `${object.kind} ${object.metadata.name}`,
+                );
+            }
+            const preview = await run(configMap, "preview", "production");
+            assert.deepEqual(
+                gatewayObjects(preview).map((o) => `${o.kind} ${o.metadata.name}`),
+                gatewayObjects(up).map((o) => `${o.kind} ${o.metadata.name}`),
+            );
+        });
+
+        it("uses a private CA issuer when configured, and NodePort with externalTrafficPolicy Local", async () => {
+            const result = await run(
+                productionWith((g) => {
+                    g.tls = { issuer: { ca: { secretName: "frontend-private-ca" } } };
+                    g.serviceType = "NodePort";
+                    g.serviceAnnotations = { "example.com/owner": "frontend" };
+                }),
+                "up",
+                "production",
+            );
+            const objects = gatewayObjects(result);
+            assert.deepEqual(one(objects, "ClusterIssuer").spec, { ca: { secretName: "frontend-private-ca" } });
+            const service = one(objects, "Service");
+            assert.equal(service.spec.type, "NodePort");
+            assert.equal(service.spec.externalTrafficPolicy, "Local");
+            assert.deepEqual(service.metadata.annotations, { "example.com/owner": "frontend" });
+            assert.deepEqual(await schemaProblems(objects), []);
+        });
+
+        it("renders byte-identical objects for the same config", async () => {
+            const first = JSON.stringify(gatewayObjects(await runStack("production")));
+            const second = JSON.stringify(gatewayObjects(await runStack("production")));
+            assert.equal(first, second);
+        });
+    });
+});

@@ -1,0 +1,170 @@
+/**
+ * The nginx leaky-bucket limiter run for real: the rendered nginx.conf of a service's
+ * rate-limiter sidecar (loopback ports and a temporary directory instead of the pod's), in front
+ * of a small upstream. Used by tests/nginx-rate-limit.test.ts and by `npm run bench`, which prints
+ * the measured acceptance rate against the model at 2×, 7× and 20× the configured rate.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nginxRateLimiterConf } from "../components/bff-service";
+import { evenArrivals, LeakyBucket, leakyBucket, summarize } from "../components/shared";
+import { findBinary, freePort, sleep, startUpstream, stopChild, testNginxConf, Upstream } from "./bench-nginx";
+
+export interface RunningLimiter {
+    port: number;
+    upstream: Upstream;
+    conf: string;
+    stop(): Promise<void>;
+}
+
+/** Global directives on the command line; as root, workers run as an unprivileged user. */
+function globalDirectives(): string {
+    if (process.getuid?.() !== 0) {
+        return "daemon off;";
+    }
+    const group = /^nogroup:/m.test(readFileSync("/etc/group", "utf8")) ? "nogroup" : "nobody";
+    return `daemon off; user nobody ${group};`;
+}
+
+/** Starts the rendered limiter in front of a fresh upstream; throws if `nginx -t` fails. */
+export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimiter> {
+    const nginx = findBinary("nginx");
+    const upstream = await startUpstream();
+    const dir = mkdtempSync(join(tmpdir(), "rate-limiter-"));
+    const runtimeDir = join(dir, "run");
+    mkdirSync(runtimeDir);
+    // Workers (nobody, when run as root) write their temporary files here.
+    chmodSync(dir, 0o755);
+    chmodSync(runtimeDir, 0o777);
+    const port = await freePort();
+    const conf = nginxRateLimiterConf(
+        { type: "nginx", ...limit },
+        { listenPort: port, upstreamPort: upstream.port, runtimeDir, errorLog: join(dir, "error.log") },
+    );
+    const confPath = join(dir, "nginx.conf");
+    writeFileSync(confPath, conf, { mode: 0o644 });
+    const check = testNginxConf(confPath, dir);
+    if (check.status !== 0) {
+        await upstream.close();
+        throw new Error(`nginx -t failed:\n${check.output}`);
+    }
+    const child: ChildProcess = spawn(nginx, ["-p", dir, "-c", confPath, "-g", globalDirectives()], { stdio: "ignore" });
+    const stop = async () => {
+        await stopChild(child, "SIGQUIT", 3000);
+        await upstream.close();
+        rmSync(dir, { recursive: true, force: true });
+    };
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+        try {
+            await request(port, 0);
+            break;
+        } catch (error) {
+            if (Date.now() > deadline || child.exitCode !== null) {
+                await stop();
+                throw new Error(`the limiter did not start: ${String(error)}`);
+            }
+            await sleep(20);
+        }
+    }
+    // The readiness probe above consumed one request of the bucket: let it drain.
+    await sleep(1000 / limit.requestsPerSecond + 50);
+    return { port, upstream, conf, stop };
+}
+
+export interface Measured {
+    status: number;
+    /** Time from sending to the complete answer, in ms. */
+    latencyMs: number;
+}
+
+function request(port: number, timeoutMs: number): Promise<Measured> {
+    return new Promise((resolve, reject) => {
+        const started = process.hrtime.bigint();
+        const req = http.request({ host: "127.0.0.1", port, path: "/", agent: false, timeout: timeoutMs || 5000 }, (response) => {
+            response.resume();
+            response.on("end", () =>
+                resolve({ status: response.statusCode ?? 0, latencyMs: Number(process.hrtime.bigint() - started) / 1e6 }),
+            );
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+/** Sends one request at each offset (ms from now), each on its own connection; resolves with every answer. */
+export async function sendAt(port: number, offsetsMs: number[], timeoutMs = 15_000): Promise<Measured[]> {
+    const start = Date.now();
+    return Promise.all(
+        offsetsMs.map(async (offset) => {
+            const wait = start + offset - Date.now();
+            if (wait > 0) {
+                await sleep(wait);
+            }
+            return request(port, timeoutMs).catch((): Measured => ({ status: 0, latencyMs: NaN }));
+        }),
+    );
+}
+
+export interface AcceptanceRow {
+    multiple: number;
+    offeredRps: number;
+    sent: number;
+    measuredAccepted: number;
+    modelAccepted: number;
+}
+
+/** Acceptance of the limiter at `multiples` of its rate, each for `seconds`, against the model. */
+export async function acceptanceAtMultiples(limit: LeakyBucket, multiples: number[], seconds: number): Promise<AcceptanceRow[]> {
+    const rows: AcceptanceRow[] = [];
+    for (const multiple of multiples) {
+        const limiter = await startRateLimiter(limit);
+        try {
+            const arrivals = evenArrivals(limit.requestsPerSecond * multiple, seconds);
+            const measured = await sendAt(limiter.port, arrivals);
+            const model = summarize(leakyBucket(arrivals, limit));
+            rows.push({
+                multiple,
+                offeredRps: limit.requestsPerSecond * multiple,
+                sent: arrivals.length,
+                measuredAccepted: measured.filter((m) => m.status === 200).length,
+                modelAccepted: model.immediate + model.delayed,
+            });
+        } finally {
+            await limiter.stop();
+        }
+    }
+    return rows;
+}
+
+/** Prints the acceptance table of the handbook's limiter (10 r/s, burst 50, delay 10). */
+export async function benchRateLimiter(seconds = 3): Promise<void> {
+    const limit = { requestsPerSecond: 10, burst: 50, delay: 10 };
+    console.log(
+        `\nbench: nginx leaky-bucket limiter (rate ${limit.requestsPerSecond} r/s, burst ${limit.burst}, delay ${limit.delay}), ` +
+            `real nginx on loopback, ${seconds} s per load, requests sent evenly`,
+    );
+    const rows = await acceptanceAtMultiples(limit, [2, 7, 20], seconds);
+    console.log("| load | offered rps | sent | accepted (measured) | accepted (model) | acceptance measured | acceptance model |");
+    console.log("|-----:|------------:|-----:|--------------------:|-----------------:|--------------------:|-----------------:|");
+    for (const r of rows) {
+        const pct = (n: number) => `${((100 * n) / r.sent).toFixed(1)}%`;
+        console.log(
+            `| ${r.multiple}× | ${r.offeredRps} | ${r.sent} | ${r.measuredAccepted} | ${r.modelAccepted} | ${pct(r.measuredAccepted)} | ${pct(r.modelAccepted)} |`,
+        );
+    }
+}
+
+if (require.main === module) {
+    benchRateLimiter().then(
+        () => process.exit(0),
+        (error) => {
+            console.error(error);
+            process.exit(1);
+        },
+    );
+}
