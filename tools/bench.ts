@@ -189,6 +189,13 @@ async function main(): Promise<number> {
         failed = true;
         console.error(`bench: nginx sidecar: ${(error as Error).message}`);
     }
+    try {
+        const { benchRateLimiter } = await import("./bench-rate-limit");
+        await benchRateLimiter(3);
+    } catch (error) {
+        failed = true;
+        console.error(`bench: nginx rate limiter: ${(error as Error).message}`);
+    }
     return failed ? 1 : 0;
 }
 
