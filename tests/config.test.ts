@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseStackConfig } from "../components/config";
 import { parseStackFile, SECRET_PLACEHOLDER } from "../tools/stack-file";
-import { editConfig, stackFile, STACKS } from "./support/program";
+import { configProblems, editConfig, stackFile, STACKS } from "./support/program";
 
-/** The problems a config map is rejected with (fails when it is accepted). */
-function problemsOf(configMap: Record<string, string>): string[] {
-    try {
-        parseStackConfig(configMap);
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-        return error.problems;
-    }
-    assert.fail("the configuration was accepted");
-}
+const problemsOf = configProblems;
 
 const production = () => stackFile("production").configMap;
 const editService = (index: number, edit: (service: any) => void) =>

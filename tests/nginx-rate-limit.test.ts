@@ -42,16 +42,23 @@ describe("nginx leaky-bucket limiter, for real", function () {
         // Tolerance: requests land on nginx over a few ms, during which the bucket drains a little.
         assert.ok(Math.abs(rejected.length - model.rejected) <= 3, `429s: measured ${rejected.length}, model ${model.rejected}`);
         assert.equal(ok.length + rejected.length, 70, "every request got an answer");
-        const immediate = ok.filter((ms) => ms < 90).length;
-        assert.ok(Math.abs(immediate - model.immediate) <= 3, `immediate: measured ${immediate}, model ${model.immediate}`);
-        const slowest = Math.max(...ok);
-        assert.ok(slowest > 3500 && slowest < 4700, `the last queued request waited ${slowest.toFixed(0)} ms (model ${model.maxDelayMs})`);
-        // 429s are answered at once, not after queueing.
-        assert.ok(Math.max(...rejected.map((r) => r.latencyMs)) < 500);
-        // FIFO at the rate: the queued answers are spread about 100 ms apart.
-        const queued = ok.filter((ms) => ms >= 90).sort((a, b) => a - b);
+        // What nginx let through and when, seen by the upstream (client-side latencies also hold the
+        // connection set-up, which a loaded machine stretches): the ones not delayed arrive together,
+        // the queued ones one per 100 ms after them.
+        const arrivals = limiter.arrivalsMs.map((t) => t - limiter!.arrivalsMs[0]).sort((a, b) => a - b);
+        assert.equal(arrivals.length, ok.length, "every 200 reached the upstream once");
+        const immediate = arrivals.filter((t) => t < 80).length;
+        assert.ok(Math.abs(immediate - model.immediate) <= 3, `not delayed: measured ${immediate}, model ${model.immediate}`);
+        const last = arrivals[arrivals.length - 1];
+        assert.ok(
+            last > 3500 && last < 4700,
+            `the last queued request reached the app after ${last.toFixed(0)} ms (model ${model.maxDelayMs})`,
+        );
+        const queued = arrivals.filter((t) => t >= 80);
         const spacing = (queued[queued.length - 1] - queued[0]) / (queued.length - 1);
-        assert.ok(spacing > 80 && spacing < 120, `queued answers ${spacing.toFixed(0)} ms apart`);
+        assert.ok(spacing > 80 && spacing < 120, `queued requests reached the app ${spacing.toFixed(0)} ms apart`);
+        // 429s are answered at once, not after queueing.
+        assert.ok(Math.max(...rejected.map((r) => r.latencyMs)) < 1000);
     });
 
     it("under a sustained 70 r/s for 2 s: the queue, then the configured rate, gets through", async () => {

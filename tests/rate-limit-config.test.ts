@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import {
-    ConfigError,
     coveredServices,
     globalLimitCapacity,
     limitRps,
@@ -14,17 +13,9 @@ import {
     re2FullMatch,
     re2Problem,
 } from "../components/config";
-import { editConfig, stackFile } from "./support/program";
+import { configProblems, editConfig, stackFile } from "./support/program";
 
-function problemsOf(configMap: Record<string, string>): string[] {
-    try {
-        parseStackConfig(configMap);
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-        return error.problems;
-    }
-    assert.fail("the configuration was accepted");
-}
+const problemsOf = configProblems;
 
 const production = () => stackFile("production").configMap;
 const dev = () => stackFile("dev").configMap;

@@ -16,6 +16,8 @@ import { findBinary, freePort, sleep, startUpstream, stopChild, testNginxConf, U
 export interface RunningLimiter {
     port: number;
     upstream: Upstream;
+    /** When each request reached the upstream (ms, monotonic clock): what nginx let through, and when. */
+    arrivalsMs: number[];
     conf: string;
     stop(): Promise<void>;
 }
@@ -32,7 +34,10 @@ function globalDirectives(): string {
 /** Starts the rendered limiter in front of a fresh upstream; throws if `nginx -t` fails. */
 export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimiter> {
     const nginx = findBinary("nginx");
-    const upstream = await startUpstream();
+    const arrivalsMs: number[] = [];
+    const server = http.createServer();
+    server.on("request", () => arrivalsMs.push(Number(process.hrtime.bigint()) / 1e6));
+    const upstream = await startUpstream(0, server);
     const dir = mkdtempSync(join(tmpdir(), "rate-limiter-"));
     const runtimeDir = join(dir, "run");
     mkdirSync(runtimeDir);
@@ -72,7 +77,8 @@ export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimit
     }
     // The readiness probe above consumed one request of the bucket: let it drain.
     await sleep(1000 / limit.requestsPerSecond + 50);
-    return { port, upstream, conf, stop };
+    arrivalsMs.length = 0;
+    return { port, upstream, arrivalsMs, conf, stop };
 }
 
 export interface Measured {

@@ -11,7 +11,7 @@ import {
     SERVICE_DEFAULTS,
     ServiceConfig,
 } from "../config";
-import { assertName, childName, CONTENT_HASH_ANNOTATION, contentHash, KubeObject, Labels, sortKeys } from "../shared";
+import { assertName, childName, CONTENT_HASH_ANNOTATION, softSpread, contentHash, KubeObject, Labels, sortKeys } from "../shared";
 import { limiterContainer, limiterVolumes } from "./local-rate-limit";
 import { ServiceNames } from "./names";
 
@@ -128,24 +128,7 @@ export function podTemplate(
             volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }, ...(limiter ? limiterVolumes(names) : [])],
             nodeSelector: { "node-role": "worker" },
             // Soft spread: replicas prefer different nodes and zones, but a small cluster still schedules them.
-            affinity: {
-                podAntiAffinity: {
-                    preferredDuringSchedulingIgnoredDuringExecution: [
-                        {
-                            weight: 100,
-                            podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
-                        },
-                    ],
-                },
-            },
-            topologySpreadConstraints: [
-                {
-                    maxSkew: 1,
-                    topologyKey: "topology.kubernetes.io/zone",
-                    whenUnsatisfiable: "ScheduleAnyway",
-                    labelSelector: { matchLabels: selector },
-                },
-            ],
+            ...softSpread(selector),
             terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
             securityContext: POD_SECURITY,
             automountServiceAccountToken: false,

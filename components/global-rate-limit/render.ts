@@ -15,6 +15,7 @@ import {
     Labels,
     recommendedLabels,
     selectorLabels,
+    softSpread,
     sortKeys,
 } from "../shared";
 import { descriptorsConfig, routeRateLimits } from "./descriptors";
@@ -82,27 +83,6 @@ const CONTAINER_SECURITY = {
     runAsNonRoot: true,
     capabilities: { drop: ["ALL"] },
 };
-
-/** Soft spread of a workload's pods over nodes and zones. */
-function spread(selector: Labels) {
-    return {
-        affinity: {
-            podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
-                ],
-            },
-        },
-        topologySpreadConstraints: [
-            {
-                maxSkew: 1,
-                topologyKey: "topology.kubernetes.io/zone",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: selector },
-            },
-        ],
-    };
-}
 
 /**
  * Pod labels: no istio-proxy. The gateway reaches ratelimit without one (Istio's auto mTLS sends
@@ -232,7 +212,7 @@ export function renderGlobalRateLimit(global: GlobalRateLimitConfig, ctx: Global
                     ],
                     volumes: [{ name: "descriptors", configMap: { name: names.configMap } }],
                     nodeSelector: { "node-role": ctx.nodeRole },
-                    ...spread(selector),
+                    ...softSpread(selector),
                     terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
                     securityContext: {
                         runAsNonRoot: true,

@@ -23,6 +23,7 @@ import {
     parseCpuMillis,
     recommendedLabels,
     selectorLabels,
+    softSpread,
     sortKeys,
 } from "../shared";
 import {
@@ -270,21 +271,7 @@ function placement(selector: Labels): Pick<PodSpec, "nodeSelector" | "toleration
         nodeSelector: { "node-role": "gateway" },
         // Gateway nodes are tainted dedicated=gateway:NoSchedule (components/cluster).
         tolerations: [{ key: "dedicated", operator: "Equal", value: "gateway", effect: "NoSchedule" }],
-        affinity: {
-            podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
-                ],
-            },
-        },
-        topologySpreadConstraints: [
-            {
-                maxSkew: 1,
-                topologyKey: "topology.kubernetes.io/zone",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: selector },
-            },
-        ],
+        ...softSpread(selector),
     };
 }
 

@@ -5,3 +5,4 @@ export * from "./labels";
 export * from "./names";
 export * from "./quantity";
 export * from "./rate-limit-model";
+export * from "./scheduling";

@@ -2,7 +2,9 @@
  * Test helpers: run the real program for a stack file (or a variation of it) under the mock
  * runtime, in `up` or `preview` mode, and look up what it registered.
  */
+import assert from "node:assert/strict";
 import { join } from "path";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { main } from "../../stacks";
 import { Mode, RegisteredResource, runProgram, RunResult } from "../../tools/mock-runtime";
 import { readStackFile, StackFile } from "../../tools/stack-file";
@@ -54,4 +56,15 @@ export function findResource(result: RunResult, type: string, name: string): Reg
 
 export function resourcesOfType(result: RunResult, type: string): RegisteredResource[] {
     return result.resources.filter((r) => r.type === type);
+}
+
+/** The problems a config map is rejected with; fails the test when it is accepted. */
+export function configProblems(configMap: Record<string, string>): string[] {
+    try {
+        parseStackConfig(configMap);
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        return error.problems;
+    }
+    assert.fail("the configuration was accepted");
 }
