@@ -243,7 +243,7 @@ describe("nginx sidecar (real nginx on loopback)", function () {
         );
         const passed = statuses.filter(([status]) => status === 200).length;
         const limited = statuses.filter(([status]) => status === 429);
-        assert.equal(passed, 3, "the rate's one request plus a burst of two (nodelay)");
+        assert.equal(passed, 3, "the rate's one request plus a burst of two, queued");
         assert.equal(limited.length, 5);
         assert.match(limited[0][1], /Too many requests/);
     });

@@ -9,7 +9,7 @@
  * queues 40 and answers 19 with 429; envoy passes 50 and answers 20 with 429.
  */
 import { GATEWAY_DEFAULTS, SERVICE_DEFAULTS, ServiceConfig } from "../config";
-import { assertName, KubeObject, Labels } from "../shared";
+import { assertName, KubeObject, Labels, limitReqDirectives } from "../shared";
 import { ServiceNames } from "./names";
 
 type LocalLimit = NonNullable<NonNullable<ServiceConfig["rateLimit"]>["local"]>;
@@ -26,7 +26,7 @@ export interface LimiterSite {
 
 /** The nginx.conf of the leaky-bucket sidecar. */
 export function nginxRateLimiterConf(limit: LocalLimit, site: LimiterSite): string {
-    const delay = limit.delay === undefined ? "" : ` delay=${limit.delay}`;
+    const [limitReq, limitReqStatus] = limitReqDirectives("pod", limit);
     return `# Local rate limit of one pod (SYSTEM.md §5): a leaky bucket of ${limit.requestsPerSecond} r/s.
 # Requests above the rate wait in a FIFO queue of ${limit.burst}; the first ${limit.delay ?? 0} of a burst are not delayed;
 # what overflows the queue is answered 429 at once.
@@ -49,7 +49,7 @@ http {
 
     # A constant key: one bucket for the whole pod, whoever calls.
     limit_req_zone "pod" zone=pod:1m rate=${limit.requestsPerSecond}r/s;
-    limit_req_status 429;
+    ${limitReqStatus}
     limit_req_log_level warn;
 
     upstream app {
@@ -61,7 +61,7 @@ http {
         listen ${site.listenPort};
 
         location / {
-            limit_req zone=pod burst=${limit.burst}${delay};
+            ${limitReq}
             proxy_pass http://app;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

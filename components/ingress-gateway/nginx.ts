@@ -9,6 +9,7 @@
  * very same text with a real nginx (only the paths and ports of {@link SidecarLayout} differ).
  */
 import { GatewayConfig, HostConfig } from "../config";
+import { limitReqDirectives } from "../shared";
 
 /**
  * Ports and paths inside the gateway pod. nginx and istio-proxy share the pod's network namespace,
@@ -127,12 +128,6 @@ export function httpsUpstreamName(host: HostConfig): string {
 
 function listen(layout: SidecarLayout, port: number, extra = ""): string {
     return `listen ${layout.listenHost === "" ? "" : `${layout.listenHost}:`}${port}${extra};`;
-}
-
-/** The `limit_req` lines of a leaky bucket (handbook §13.2.2), for a zone declared with `limit_req_zone`. */
-export function limitReqDirectives(zone: string, limit: { burst: number; delay?: number }): string[] {
-    const delay = limit.delay === undefined ? "nodelay" : `delay=${limit.delay}`;
-    return [`limit_req zone=${zone} burst=${limit.burst} ${delay};`, "limit_req_status 429;"];
 }
 
 /** Indents every non-empty line by `depth` levels of four spaces. */

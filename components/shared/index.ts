@@ -3,6 +3,7 @@ export * from "./hash";
 export * from "./kube";
 export * from "./labels";
 export * from "./names";
+export * from "./nginx";
 export * from "./quantity";
 export * from "./rate-limit-model";
 export * from "./scheduling";
