@@ -4,7 +4,14 @@
  * the registered resources and the config, never on time or order of registration.
  */
 import { stringify } from "yaml";
-import { describeBffCapacity, formatRps, globalLimitCapacity, ISTIO_PROXY_RESOURCES, StackConfig } from "../components/config";
+import {
+    capacityWithoutScaleOut,
+    describeBffCapacity,
+    formatRps,
+    globalLimitCapacity,
+    ISTIO_PROXY_RESOURCES,
+    StackConfig,
+} from "../components/config";
 import {
     addResources,
     describeCpu,
@@ -12,7 +19,6 @@ import {
     formatCpu,
     formatMemory,
     instanceCapacity,
-    maxRpsWithoutScaleOut,
     globalLimitCeiling,
     parseResources,
     ResourceAmount,
@@ -278,19 +284,11 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
         "",
     );
 
-    const capacityRows = config.services
-        .filter((s) => s.capacity !== undefined)
-        .map((s) => {
-            const workload = workloads.find((w) => w.name === s.name && w.namespace === config.appNamespace);
-            const perPod = workload?.podRequests.cpuMillis ?? 0;
-            const maxReplicas = s.hpa?.maxReplicas ?? s.replicas ?? 1;
-            const trigger = s.capacity?.triggerRpsPerPod ?? 0;
-            const maxRps =
-                perPod > 0
-                    ? maxRpsWithoutScaleOut({ totalCpuMillis: perPod * maxReplicas, perPodCpuMillis: perPod, triggerRpsPerPod: trigger })
-                    : 0;
-            return { service: s, perPod, maxReplicas, trigger, maxRps };
-        });
+    const capacityRows = config.services.flatMap((s) => {
+        const capacity = capacityWithoutScaleOut(s);
+        const workload = workloads.find((w) => w.name === s.name && w.namespace === config.appNamespace);
+        return capacity === undefined ? [] : [{ service: s, perPod: workload?.podRequests.cpuMillis ?? 0, ...capacity }];
+    });
     if (capacityRows.length === 0) {
         sections.push("No service declares `capacity` (HPA trigger rps from a load test): nothing to compute.", "");
     } else {
@@ -310,8 +308,8 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
                 capacityRows.map((r) => [
                     r.service.name,
                     formatCpu(r.perPod),
-                    String(r.maxReplicas),
-                    String(r.trigger),
+                    String(r.pods),
+                    String(r.triggerRpsPerPod),
                     String(r.maxRps),
                     r.service.rateLimit?.local === undefined ? "-" : String(r.service.rateLimit.local.requestsPerSecond),
                     r.service.capacity?.podPerformanceRps === undefined ? "-" : String(r.service.capacity.podPerformanceRps),

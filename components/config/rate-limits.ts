@@ -7,11 +7,11 @@
  */
 import { RE2 } from "re2-wasm";
 import { z } from "zod";
-import { checkQuantity, globalLimitCeiling, maxRpsWithoutScaleOut, parseCpuMillis } from "../shared";
-import { ISTIO_PROXY_RESOURCES, RATE_LIMIT_DEFAULTS } from "./defaults";
+import { globalLimitCeiling } from "../shared";
+import { RATE_LIMIT_DEFAULTS } from "./defaults";
 import { checkUnique, kubeName, positiveInt, Report } from "./fields";
 import type { GatewayConfig } from "./gateway";
-import type { ServiceConfig } from "./service";
+import { capacityWithoutScaleOut, type ServiceConfig } from "./service";
 
 /** Seconds per unit of a descriptor's `rate_limit` (the units envoyproxy/ratelimit reads). */
 export const UNIT_SECONDS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
@@ -188,7 +188,7 @@ export interface CoveredService {
     /** Pods at the HPA maximum (or the fixed replica count). */
     pods: number;
     triggerRpsPerPod?: number;
-    /** maxRpsWithoutScaleOut, when the service declares `capacity`. */
+    /** capacityWithoutScaleOut, when the service declares `capacity`. */
     maxRps?: number;
 }
 
@@ -258,21 +258,13 @@ export function coveredServices(limit: GlobalLimitConfig, services: ServiceConfi
     return services
         .filter((s) => hostsOf.has(s.name))
         .map((s) => {
-            const pods = s.hpa?.maxReplicas ?? s.replicas ?? 1;
-            const trigger = s.capacity?.triggerRpsPerPod;
-            // Per-pod requests as the HPA sees them (app + istio-proxy); the ratio cancels at max replicas.
-            // An invalid quantity is reported by its own field.
-            const appCpu = checkQuantity(s.resources.requests.cpu) === undefined ? parseCpuMillis(s.resources.requests.cpu) : 0;
-            const perPod = Math.max(0, appCpu) + parseCpuMillis(ISTIO_PROXY_RESOURCES.requests.cpu);
+            const capacity = capacityWithoutScaleOut(s);
             return {
                 name: s.name,
                 hosts: hostsOf.get(s.name) as string[],
-                pods,
-                triggerRpsPerPod: trigger,
-                maxRps:
-                    trigger === undefined
-                        ? undefined
-                        : maxRpsWithoutScaleOut({ totalCpuMillis: perPod * pods, perPodCpuMillis: perPod, triggerRpsPerPod: trigger }),
+                pods: s.hpa?.maxReplicas ?? s.replicas ?? 1,
+                triggerRpsPerPod: capacity?.triggerRpsPerPod,
+                maxRps: capacity?.maxRps,
             };
         });
 }

@@ -216,6 +216,29 @@ export type ServiceConfig = z.output<typeof serviceSchema>;
 export type CanaryStep = z.output<typeof canaryStepSchema>;
 export type RequestMatch = z.output<typeof requestMatchSchema>;
 
+/** A service's capacity without scale-out (SYSTEM.md §5), from its load-test figures. */
+export interface ServiceCapacity {
+    /** Pods at the HPA maximum, or the fixed replica count. */
+    pods: number;
+    triggerRpsPerPod: number;
+    /** Requests per second served before the autoscaler has to add pods beyond `pods`. */
+    maxRps: number;
+}
+
+/**
+ * Handbook §15.3 for one service: (total requests.cpu at its maximum / per-pod requests.cpu) ×
+ * HPA trigger rps. The service's budget is its pods at the HPA maximum, so the quotient is that pod
+ * count whatever the per-pod request. `undefined` without `capacity` figures (unknown, not zero).
+ */
+export function capacityWithoutScaleOut(service: ServiceConfig): ServiceCapacity | undefined {
+    if (service.capacity === undefined) {
+        return undefined;
+    }
+    const pods = service.hpa?.maxReplicas ?? service.replicas ?? 1;
+    const triggerRpsPerPod = service.capacity.triggerRpsPerPod;
+    return { pods, triggerRpsPerPod, maxRps: pods * triggerRpsPerPod };
+}
+
 /** The canary steps of a service: its own, or the handbook's default. */
 export function canaryStepsOf(service: ServiceConfig): CanaryStep[] {
     return service.canary?.steps ?? SERVICE_DEFAULTS.canarySteps.map((step) => ({ ...step }));
