@@ -9,7 +9,7 @@
  * queues 40 and answers 19 with 429; envoy passes 50 and answers 20 with 429.
  */
 import { GATEWAY_DEFAULTS, SERVICE_DEFAULTS, ServiceConfig } from "../config";
-import { assertName, KubeObject, Labels, limitReqDirectives } from "../shared";
+import { assertName, KubeObject, Labels, limitReqDirectives, restrictedContainer } from "../shared";
 import { ServiceNames } from "./names";
 
 type LocalLimit = NonNullable<NonNullable<ServiceConfig["rateLimit"]>["local"]>;
@@ -116,14 +116,7 @@ export function limiterContainer() {
         ports: [{ name: LIMITER_PORT_NAME, containerPort: settings.port, protocol: "TCP" }],
         resources: { requests: { ...settings.resources.requests }, limits: { ...settings.resources.limits } },
         readinessProbe: { tcpSocket: { port: LIMITER_PORT_NAME }, periodSeconds: 5 },
-        securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            runAsUser: settings.uid,
-            runAsGroup: settings.uid,
-            capabilities: { drop: ["ALL"] },
-        },
+        securityContext: restrictedContainer({ uid: settings.uid }),
         volumeMounts: [
             { name: "limiter-config", mountPath: "/etc/nginx/limiter", readOnly: true },
             { name: "limiter-tmp", mountPath: "/tmp" },

@@ -11,7 +11,18 @@ import {
     SERVICE_DEFAULTS,
     ServiceConfig,
 } from "../config";
-import { assertName, childName, CONTENT_HASH_ANNOTATION, softSpread, contentHash, KubeObject, Labels, sortKeys } from "../shared";
+import {
+    assertName,
+    childName,
+    CONTENT_HASH_ANNOTATION,
+    restrictedContainer,
+    restrictedPod,
+    softSpread,
+    contentHash,
+    KubeObject,
+    Labels,
+    sortKeys,
+} from "../shared";
 import { limiterContainer, limiterVolumes } from "./local-rate-limit";
 import { ServiceNames } from "./names";
 
@@ -48,14 +59,6 @@ export function istioProxyAnnotations(): Record<string, string> {
     };
 }
 
-const CONTAINER_SECURITY = {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    capabilities: { drop: ["ALL"] },
-};
-const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
-
 function resources(config: ResourcesConfig) {
     return { requests: { ...config.requests }, limits: sortKeys({ ...config.limits }) as Record<string, string> };
 }
@@ -85,7 +88,7 @@ function appContainer(service: ServiceConfig, names: ServiceNames) {
         livenessProbe: { httpGet, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 2 },
         // Endpoints are removed asynchronously: keep serving for a few seconds before SIGTERM (SYSTEM.md §6).
         lifecycle: { preStop: { exec: { command: ["sh", "-c", `sleep ${DEFAULTS.preStopSleepSeconds}`] } } },
-        securityContext: CONTAINER_SECURITY,
+        securityContext: restrictedContainer(),
         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
     };
 }
@@ -130,7 +133,7 @@ export function podTemplate(
             // Soft spread: replicas prefer different nodes and zones, but a small cluster still schedules them.
             ...softSpread(selector),
             terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
-            securityContext: POD_SECURITY,
+            securityContext: restrictedPod(),
             automountServiceAccountToken: false,
         },
     };
@@ -273,13 +276,13 @@ export function jobs(service: ServiceConfig, ctx: ServiceContext, names: Service
                         command: job.command,
                         envFrom: [{ configMapRef: { name: names.configMap } }],
                         resources: resources(job.resources ?? service.resources),
-                        securityContext: CONTAINER_SECURITY,
+                        securityContext: restrictedContainer(),
                         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                     },
                 ],
                 volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
                 nodeSelector: { "node-role": "worker" },
-                securityContext: POD_SECURITY,
+                securityContext: restrictedPod(),
                 automountServiceAccountToken: false,
             },
         };

@@ -14,6 +14,8 @@ import {
     KubeObject,
     Labels,
     recommendedLabels,
+    restrictedContainer,
+    restrictedPod,
     selectorLabels,
     softSpread,
     sortKeys,
@@ -76,13 +78,6 @@ export function protobufDuration(duration: string): string {
 function imageTag(image: string): string {
     return image.slice(image.lastIndexOf(":") + 1);
 }
-
-const CONTAINER_SECURITY = {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    capabilities: { drop: ["ALL"] },
-};
 
 /**
  * Pod labels: no istio-proxy. The gateway reaches ratelimit without one (Istio's auto mTLS sends
@@ -199,7 +194,7 @@ export function renderGlobalRateLimit(global: GlobalRateLimitConfig, ctx: Global
                             // Liveness only restarts a process that stopped serving: a Redis outage is not cured by restarts.
                             livenessProbe: { tcpSocket: { port: "grpc" }, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 2 },
                             lifecycle: { preStop: { exec: { command: ["sleep", String(DEFAULTS.preStopSleepSeconds)] } } },
-                            securityContext: CONTAINER_SECURITY,
+                            securityContext: restrictedContainer(),
                             volumeMounts: [
                                 // The whole directory, never a subPath: a subPath mount is never updated.
                                 {
@@ -214,12 +209,7 @@ export function renderGlobalRateLimit(global: GlobalRateLimitConfig, ctx: Global
                     nodeSelector: { "node-role": ctx.nodeRole },
                     ...softSpread(selector),
                     terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
-                    securityContext: {
-                        runAsNonRoot: true,
-                        runAsUser: RATE_LIMIT_DEFAULTS.ratelimitUid,
-                        runAsGroup: RATE_LIMIT_DEFAULTS.ratelimitUid,
-                        seccompProfile: { type: "RuntimeDefault" },
-                    },
+                    securityContext: restrictedPod({ uid: RATE_LIMIT_DEFAULTS.ratelimitUid }),
                     automountServiceAccountToken: false,
                 },
             },
@@ -335,7 +325,7 @@ function inClusterRedis(ctx: GlobalRateLimitContext, names: ReturnType<typeof ra
                                 },
                                 readinessProbe: { ...probe, failureThreshold: 3 },
                                 livenessProbe: { ...probe, failureThreshold: 6 },
-                                securityContext: CONTAINER_SECURITY,
+                                securityContext: restrictedContainer(),
                                 // The image's VOLUME; nothing is written with persistence off, but redis-server chdirs here.
                                 volumeMounts: [{ name: "data", mountPath: "/data" }],
                             },
@@ -343,13 +333,11 @@ function inClusterRedis(ctx: GlobalRateLimitContext, names: ReturnType<typeof ra
                         volumes: [{ name: "data", emptyDir: { sizeLimit: "64Mi" } }],
                         nodeSelector: { "node-role": ctx.nodeRole },
                         terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
-                        securityContext: {
-                            runAsNonRoot: true,
-                            runAsUser: RATE_LIMIT_DEFAULTS.redisUid,
-                            runAsGroup: RATE_LIMIT_DEFAULTS.redisGid,
+                        securityContext: restrictedPod({
+                            uid: RATE_LIMIT_DEFAULTS.redisUid,
+                            gid: RATE_LIMIT_DEFAULTS.redisGid,
                             fsGroup: RATE_LIMIT_DEFAULTS.redisGid,
-                            seccompProfile: { type: "RuntimeDefault" },
-                        },
+                        }),
                         automountServiceAccountToken: false,
                     },
                 },

@@ -22,6 +22,7 @@ import {
     Labels,
     parseCpuMillis,
     recommendedLabels,
+    restrictedContainer,
     selectorLabels,
     softSpread,
     sortKeys,
@@ -131,14 +132,7 @@ export function nginxWorkerProcesses(gateway: GatewayConfig): number {
 
 /** No privilege, no root, nothing written outside the mounted volumes. */
 function sidecarSecurityContext(): k8s.types.input.core.v1.SecurityContext {
-    return {
-        runAsUser: GATEWAY_DEFAULTS.sidecarUid,
-        runAsGroup: GATEWAY_DEFAULTS.sidecarUid,
-        runAsNonRoot: true,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ["ALL"] },
-    };
+    return restrictedContainer({ uid: GATEWAY_DEFAULTS.sidecarUid });
 }
 
 const VOLUMES = {

@@ -7,3 +7,4 @@ export * from "./nginx";
 export * from "./quantity";
 export * from "./rate-limit-model";
 export * from "./scheduling";
+export * from "./security";
