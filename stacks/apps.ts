@@ -1,10 +1,10 @@
 /** App layer: namespaces, delivery targets, one BffService per configured service and the host routes. */
 import * as k8s from "@pulumi/kubernetes";
 import { BffService } from "../components/bff-service";
-import { DEFAULTS, LoadedConfig } from "../components/config";
+import { LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
 import { HOST_ROUTES_APP, HostRoutes } from "../components/routing";
-import { recommendedLabels } from "../components/shared";
+import { createNamespace } from "./namespaces";
 
 export interface AppLayer {
     namespaces: k8s.core.v1.Namespace[];
@@ -13,24 +13,10 @@ export interface AppLayer {
 }
 
 export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Provider): AppLayer {
-    const platformLabels = (name: string) => recommendedLabels({ name, component: "namespace", partOf: DEFAULTS.partOf });
     const namespaceNames = [config.appNamespace, ...new Set(config.gateways.map((g) => g.namespace))];
-    const namespaces = namespaceNames.map(
-        (name) =>
-            new k8s.core.v1.Namespace(
-                name,
-                {
-                    metadata: {
-                        name,
-                        labels: {
-                            ...platformLabels(name),
-                            // App pods get the istio-proxy sidecar; gateways inject their own template.
-                            ...(name === config.appNamespace ? { "istio-injection": "enabled" } : {}),
-                        },
-                    },
-                },
-                { provider: clusterProvider },
-            ),
+    // App pods get the istio-proxy sidecar; gateways inject their own template.
+    const namespaces = namespaceNames.map((name) =>
+        createNamespace(name, clusterProvider, name === config.appNamespace ? "enabled" : undefined),
     );
     const appNamespace = namespaces[0];
     const delivery = new DeliveryTargets("delivery", { config, clusterProvider });

@@ -6,9 +6,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, LoadedConfig } from "../components/config";
+import { LoadedConfig } from "../components/config";
 import { GlobalRateLimit } from "../components/global-rate-limit";
-import { recommendedLabels } from "../components/shared";
+import { createNamespace } from "./namespaces";
 
 export interface RateLimitLayer {
     namespace?: k8s.core.v1.Namespace;
@@ -32,20 +32,8 @@ export function createRateLimitLayer(
     const created = new Set([config.appNamespace, ...config.gateways.map((g) => g.namespace)]);
     const namespace = created.has(global.namespace)
         ? undefined
-        : new k8s.core.v1.Namespace(
-              global.namespace,
-              {
-                  metadata: {
-                      name: global.namespace,
-                      labels: {
-                          ...recommendedLabels({ name: global.namespace, component: "namespace", partOf: DEFAULTS.partOf }),
-                          // ratelimit and Redis run without istio-proxy (see components/global-rate-limit).
-                          "istio-injection": "disabled",
-                      },
-                  },
-              },
-              { provider: clusterProvider },
-          );
+        : // ratelimit and Redis run without istio-proxy (see components/global-rate-limit).
+          createNamespace(global.namespace, clusterProvider, "disabled");
     // Cluster add-ons run on system nodes when the stack has them, else beside the apps.
     const nodeRole = config.nodePools.some((p) => p.role === "system") ? "system" : "worker";
     const globalRateLimit = new GlobalRateLimit(
