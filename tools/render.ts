@@ -20,6 +20,7 @@ import {
     formatMemory,
     instanceCapacity,
     globalLimitCeiling,
+    ISTIO_PROXY_ANNOTATIONS,
     parseResources,
     ResourceAmount,
     scaleResources,
@@ -183,8 +184,8 @@ export function workloadFigures(objects: KubeObject[]): WorkloadFigures[] {
             const annotations = template.metadata?.annotations ?? {};
             const proxyRequests = isMeshed(template, namespaceLabels.get(namespace) ?? {})
                 ? parseResources({
-                      cpu: annotations["sidecar.istio.io/proxyCPU"] ?? ISTIO_PROXY_RESOURCES.requests.cpu,
-                      memory: annotations["sidecar.istio.io/proxyMemory"] ?? ISTIO_PROXY_RESOURCES.requests.memory,
+                      cpu: annotations[ISTIO_PROXY_ANNOTATIONS.cpu] ?? ISTIO_PROXY_RESOURCES.requests.cpu,
+                      memory: annotations[ISTIO_PROXY_ANNOTATIONS.memory] ?? ISTIO_PROXY_RESOURCES.requests.memory,
                   })
                 : ZERO;
             return {

@@ -15,12 +15,13 @@ import {
     assertName,
     childName,
     CONTENT_HASH_ANNOTATION,
+    contentHash,
+    istioProxyAnnotations,
+    KubeObject,
+    Labels,
     restrictedContainer,
     restrictedPod,
     softSpread,
-    contentHash,
-    KubeObject,
-    Labels,
     sortKeys,
 } from "../shared";
 import { limiterContainer, limiterVolumes } from "./local-rate-limit";
@@ -47,16 +48,6 @@ export function portOf(service: ServiceConfig): number {
 /** Environment of the container: the runtime's defaults, RELEASE_ENV, then the service's own variables. */
 export function serviceEnvironment(service: ServiceConfig, ctx: ServiceContext): Record<string, string> {
     return sortKeys({ ...RUNTIME_DEFAULTS[service.runtime].env, RELEASE_ENV: ctx.environment, ...service.env });
-}
-
-/** Istio sidecar sizing through pod annotations: the proxy's requests count in the HPA and the scheduler. */
-export function istioProxyAnnotations(): Record<string, string> {
-    return {
-        "sidecar.istio.io/proxyCPU": ISTIO_PROXY_RESOURCES.requests.cpu,
-        "sidecar.istio.io/proxyCPULimit": ISTIO_PROXY_RESOURCES.limits.cpu,
-        "sidecar.istio.io/proxyMemory": ISTIO_PROXY_RESOURCES.requests.memory,
-        "sidecar.istio.io/proxyMemoryLimit": ISTIO_PROXY_RESOURCES.limits.memory,
-    };
 }
 
 function resources(config: ResourcesConfig) {
@@ -117,7 +108,7 @@ export function podTemplate(
             }),
             annotations: sortKeys({
                 [CONTENT_HASH_ANNOTATION]: contentHash(configs),
-                ...istioProxyAnnotations(),
+                ...istioProxyAnnotations(ISTIO_PROXY_RESOURCES),
                 "prometheus.io/scrape": "true",
                 "prometheus.io/port": String(portOf(service)),
                 "prometheus.io/path": "/metrics",

@@ -18,6 +18,7 @@ import {
     childName,
     CONTENT_HASH_ANNOTATION,
     contentHash,
+    istioProxyAnnotations,
     KubeObject,
     Labels,
     parseCpuMillis,
@@ -271,13 +272,7 @@ function placement(selector: Labels): Pick<PodSpec, "nodeSelector" | "toleration
 
 /** istio-proxy's requests and limits through its annotations (read by the injection template and by the resource report). */
 function proxyAnnotations(gateway: GatewayConfig): Record<string, string> {
-    const proxy = resourcesOf(gateway, "proxy");
-    return {
-        "sidecar.istio.io/proxyCPU": proxy.requests.cpu,
-        "sidecar.istio.io/proxyMemory": proxy.requests.memory,
-        ...(proxy.limits.cpu === undefined ? {} : { "sidecar.istio.io/proxyCPULimit": proxy.limits.cpu }),
-        "sidecar.istio.io/proxyMemoryLimit": proxy.limits.memory,
-    };
+    return istioProxyAnnotations(resourcesOf(gateway, "proxy"));
 }
 
 function hpaSpec(gateway: GatewayConfig, name: string) {

@@ -1,5 +1,6 @@
 export * from "./capacity";
 export * from "./hash";
+export * from "./istio";
 export * from "./kube";
 export * from "./labels";
 export * from "./names";
