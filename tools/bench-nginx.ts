@@ -233,6 +233,16 @@ function globalDirectives(): string {
     return process.getuid?.() === 0 ? `daemon off; user nobody ${unprivilegedGroup()};` : "daemon off;";
 }
 
+/**
+ * Starts nginx in the foreground on `confPath` with `prefix`; its stderr is piped. It is killed if
+ * this process exits first.
+ */
+export function spawnNginx(prefix: string, confPath: string): ChildProcess {
+    return track(
+        spawn(findBinary("nginx"), ["-p", prefix, "-c", confPath, "-g", globalDirectives()], { stdio: ["ignore", "ignore", "pipe"] }),
+    );
+}
+
 /** `nginx -t` on a configuration file; returns its output and exit status. */
 export function testNginxConf(confPath: string, prefix: string): { status: number | null; output: string } {
     const result = spawnSync(findBinary("nginx"), ["-t", "-p", prefix, "-c", confPath, "-g", globalDirectives()], {
@@ -245,7 +255,8 @@ export function testNginxConf(confPath: string, prefix: string): { status: numbe
 /** Writes the rendered nginx.conf and its files under `dir`, checks it with `nginx -t` and starts nginx. */
 export async function startSidecarNginx(options: StartOptions): Promise<SidecarNginx> {
     const { gateway, hosts, layout, dir } = options;
-    const nginx = findBinary("nginx");
+    // Fail with the install hint before anything is set up.
+    findBinary("nginx");
     for (const directory of [socketDirectory(layout), layout.cacheDir, layout.pidDir, layout.errorPagesDir, layout.tlsDir]) {
         mkdirSync(directory, { recursive: true, mode: 0o755 });
     }
@@ -269,7 +280,7 @@ export async function startSidecarNginx(options: StartOptions): Promise<SidecarN
         await receiver.stop();
         throw new Error(`nginx -t failed:\n${check.output}`);
     }
-    const child = track(spawn(nginx, ["-p", dir, "-c", confPath, "-g", globalDirectives()], { stdio: ["ignore", "ignore", "pipe"] }));
+    const child = spawnNginx(dir, confPath);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const stop = async () => {

@@ -4,14 +4,13 @@
  * of a small upstream. Used by tests/nginx-rate-limit.test.ts and by `npm run bench`, which prints
  * the measured acceptance rate against the model at 2×, 7× and 20× the configured rate.
  */
-import { ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nginxRateLimiterConf } from "../components/bff-service";
 import { evenArrivals, LeakyBucket, leakyBucket, summarize } from "../components/shared";
-import { findBinary, freePort, sleep, startUpstream, stopChild, testNginxConf, Upstream } from "./bench-nginx";
+import { findBinary, freePort, sleep, spawnNginx, startUpstream, stopChild, testNginxConf, Upstream } from "./bench-nginx";
 
 export interface RunningLimiter {
     port: number;
@@ -22,18 +21,10 @@ export interface RunningLimiter {
     stop(): Promise<void>;
 }
 
-/** Global directives on the command line; as root, workers run as an unprivileged user. */
-function globalDirectives(): string {
-    if (process.getuid?.() !== 0) {
-        return "daemon off;";
-    }
-    const group = /^nogroup:/m.test(readFileSync("/etc/group", "utf8")) ? "nogroup" : "nobody";
-    return `daemon off; user nobody ${group};`;
-}
-
 /** Starts the rendered limiter in front of a fresh upstream; throws if `nginx -t` fails. */
 export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimiter> {
-    const nginx = findBinary("nginx");
+    // Fail with the install hint before anything is set up.
+    findBinary("nginx");
     const arrivalsMs: number[] = [];
     const server = http.createServer();
     server.on("request", () => arrivalsMs.push(Number(process.hrtime.bigint()) / 1e6));
@@ -56,7 +47,7 @@ export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimit
         await upstream.close();
         throw new Error(`nginx -t failed:\n${check.output}`);
     }
-    const child: ChildProcess = spawn(nginx, ["-p", dir, "-c", confPath, "-g", globalDirectives()], { stdio: "ignore" });
+    const child = spawnNginx(dir, confPath);
     const stop = async () => {
         await stopChild(child, "SIGQUIT", 3000);
         await upstream.close();
