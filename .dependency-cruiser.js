@@ -1,9 +1,12 @@
 /**
  * Layer rules, checked in `npm test` (`npm run depcruise`):
  *   components/shared  building blocks: import no component
- *   components/*       capabilities: may import shared and config, never stacks, tools or tests
- *   stacks/            composition: imports components, never tools or tests
- *   tools/             synth, bench, mock runtime: may import the program, never tests
+ *   components/*       capabilities: may import shared and config, never stacks, cli, harness, bench or tests
+ *   stacks/            composition: imports components, never cli, harness, bench or tests
+ *   cli/               the product's commands (synth, mock runtime, renderers): may import the program
+ *   harness/           real components run on loopback (nginx, LuaJIT): shared by tests and bench
+ *   bench/             benchmarks: may import everything but tests
+ *   tests/             may import everything but bench
  */
 module.exports = {
     forbidden: [
@@ -22,24 +25,38 @@ module.exports = {
             to: { path: "^components/", pathNot: "^components/(shared|config)/" },
         },
         {
-            name: "components-not-to-stacks-or-tools",
-            comment: "Components are reusable capabilities; composition lives in stacks/, review tooling in tools/.",
+            name: "components-not-to-stacks-or-commands",
+            comment: "Components are reusable capabilities; composition lives in stacks/, commands in cli/.",
             severity: "error",
             from: { path: "^components/" },
-            to: { path: "^(stacks|tools|tests)/" },
+            to: { path: "^(stacks|cli|harness|bench|tests)/" },
         },
         {
-            name: "stacks-not-to-tools",
+            name: "program-not-to-commands",
             comment: "The program must not depend on synth or the mock runtime: `pulumi up` runs it without them.",
             severity: "error",
             from: { path: "^(stacks/|index\\.ts$)" },
-            to: { path: "^(tools|tests)/" },
+            to: { path: "^(cli|harness|bench|tests)/" },
         },
         {
-            name: "tools-not-to-tests",
+            name: "cli-not-to-tests-or-bench",
+            comment: "The commands users run must not load test or benchmark code.",
             severity: "error",
-            from: { path: "^tools/" },
-            to: { path: "^tests/" },
+            from: { path: "^cli/" },
+            to: { path: "^(tests|bench|harness)/" },
+        },
+        {
+            name: "harness-not-to-tests-or-bench",
+            severity: "error",
+            from: { path: "^harness/" },
+            to: { path: "^(tests|bench|cli)/" },
+        },
+        {
+            name: "tests-not-to-bench",
+            comment: "Tests import no benchmark file: what both need lives in harness/.",
+            severity: "error",
+            from: { path: "^tests/" },
+            to: { path: "^bench/" },
         },
         {
             name: "program-not-to-dev-dependencies",

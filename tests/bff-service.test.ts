@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { allObjects, renderBffService, rolloutSteps, serviceNames } from "../components/bff-service";
 import { parseStackConfig, ServiceConfig, serviceSchema } from "../components/config";
 import { CONTENT_HASH_ANNOTATION } from "../components/shared";
-import { renderResourcesJson } from "../tools/render";
+import { renderResourcesJson } from "../cli/render";
 import { editConfig, resourcesOfType, run, stackFile } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseStackConfig } from "../components/config";
-import { parseStackFile, SECRET_PLACEHOLDER } from "../tools/stack-file";
+import { parseStackFile, SECRET_PLACEHOLDER } from "../cli/stack-file";
 import { configProblems, editConfig, stackFile, STACKS } from "./support/program";
 
 const problemsOf = configProblems;

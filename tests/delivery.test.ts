@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseStackConfig } from "../components/config";
 import { childApplication, rootApplication } from "../components/delivery";
-import { RegisteredResource } from "../tools/mock-runtime";
+import { RegisteredResource } from "../cli/mock-runtime";
 import { editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 

@@ -18,9 +18,9 @@ import {
     RenderedGlobalRateLimit,
 } from "../components/global-rate-limit";
 import { CONTENT_HASH_ANNOTATION } from "../components/shared";
-import { runProgram, SECRET_MARKER } from "../tools/mock-runtime";
-import { kubernetesObjects, renderManifests, renderResourcesJson } from "../tools/render";
-import { synthesize } from "../tools/synth";
+import { runProgram, SECRET_MARKER } from "../cli/mock-runtime";
+import { kubernetesObjects, renderManifests, renderResourcesJson } from "../cli/render";
+import { synthesize } from "../cli/synth";
 import { editConfig, findResource, PROJECT_DIR, resourcesOfType, runStack, stackFile, StackName } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 

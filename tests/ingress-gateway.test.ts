@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { GATEWAY_DEFAULTS, hostGatewayName, parseStackConfig } from "../components/config";
 import { CONTAINERS, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
-import { RegisteredResource, RunResult } from "../tools/mock-runtime";
-import { KubeObject, kubernetesObjects, workloadFigures } from "../tools/render";
+import { RegisteredResource, RunResult } from "../cli/mock-runtime";
+import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
 import { editConfig, run, runStack, stackFile } from "./support/program";
 import { KubeObjectLike, validateKubeObject } from "./support/schemas";
 

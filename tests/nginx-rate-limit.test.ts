@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { leakyBucket, summarize } from "../components/shared";
-import { RunningLimiter, sendAt, startRateLimiter } from "../tools/bench-rate-limit";
+import { RunningLimiter, sendAt, startRateLimiter } from "../harness/rate-limiter";
 
 const HANDBOOK = { requestsPerSecond: 10, burst: 50, delay: 10 };
 

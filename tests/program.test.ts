@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { ConfigError } from "../components/config";
-import { MockRunError, RegisteredResource, runProgram, SECRET_MARKER, UNKNOWN_MARKER } from "../tools/mock-runtime";
+import { MockRunError, RegisteredResource, runProgram, SECRET_MARKER, UNKNOWN_MARKER, UNKNOWN_SECRET_MARKER } from "../cli/mock-runtime";
 import { editConfig, findResource, resourcesOfType, run, runStack, stackFile, STACKS } from "./support/program";
 
 describe("the program under the mock runtime", () => {
@@ -21,7 +21,11 @@ describe("the program under the mock runtime", () => {
     it("still registers every Kubernetes object when the new cluster's kubeconfig is unknown (first preview)", async () => {
         const preview = await runStack("production", "preview");
         const provider = findResource(preview, "pulumi:providers:kubernetes", "frontend-production-k8s");
-        assert.equal(provider.inputs.kubeconfig, UNKNOWN_MARKER, "the endpoint of a cluster not yet created is unknown");
+        assert.equal(
+            provider.inputs.kubeconfig,
+            UNKNOWN_SECRET_MARKER,
+            "the endpoint of a cluster not yet created is unknown, and the kubeconfig stays secret",
+        );
         assert.equal(resourcesOfType(preview, "kubernetes:argoproj.io/v1alpha1:Rollout").length, 14);
         findResource(preview, "kubernetes:apps/v1:Deployment", "ads-bff");
         const cluster = findResource(preview, "aws:eks/cluster:Cluster", "frontend-production");

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { Mode } from "../tools/mock-runtime";
-import { synthesize } from "../tools/synth";
+import { Mode } from "../cli/mock-runtime";
+import { synthesize } from "../cli/synth";
 import { PROJECT_DIR, STACKS } from "./support/program";
 import { knownKinds, KubeObjectLike, validateKubeObject } from "./support/schemas";
 

@@ -4,7 +4,7 @@
  * rejections (how errors thrown inside mocks and `apply` callbacks surface) into test failures.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { reportedRejections } from "../tools/mock-runtime";
+import { reportedRejections } from "../cli/mock-runtime";
 
 void pulumi.runtime.setMocks(
     {

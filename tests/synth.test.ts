@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { synthesize } from "../tools/synth";
+import { synthesize } from "../cli/synth";
 import { PROJECT_DIR } from "./support/program";
 
-const SYNTH = join(PROJECT_DIR, "tools", "synth.ts");
+const SYNTH = join(PROJECT_DIR, "cli", "synth.ts");
 
 /** Runs the synth CLI in `cwd` as a user would, without a TTY or stdin. */
 function synthCli(cwd: string, args: string[]) {

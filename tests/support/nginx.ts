@@ -1,16 +1,16 @@
 /**
  * Helpers of the real-component tests: the gateway configuration they render, a self-signed
- * certificate for the TLS path, and the nginx/LuaJIT harness of tools/bench-nginx.ts.
+ * certificate for the TLS path, and the nginx/LuaJIT harness of harness/nginx.ts.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayConfig, HostConfig, parseStackConfig } from "../../components/config";
-import { findBinary } from "../../tools/bench-nginx";
+import { findBinary } from "../../harness/nginx";
 import { editConfig, stackFile } from "./program";
 
-export * from "../../tools/bench-nginx";
+export * from "../../harness/nginx";
 
 /** Hosts the tests serve (loopback only; the names never resolve). */
 export const TEST_HOSTS: HostConfig[] = [

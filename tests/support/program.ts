@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "path";
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { main } from "../../stacks";
-import { Mode, RegisteredResource, runProgram, RunResult } from "../../tools/mock-runtime";
-import { readStackFile, StackFile } from "../../tools/stack-file";
+import { Mode, RegisteredResource, runProgram, RunResult } from "../../cli/mock-runtime";
+import { readStackFile, StackFile } from "../../cli/stack-file";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
 export const STACKS = ["dev", "production"] as const;

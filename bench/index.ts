@@ -3,13 +3,13 @@
  *
  * Synth time and peak memory for generated stacks of growing size: Pulumi.production.yaml with
  * `bff-platform:services` replaced by N clones of the production services (see
- * tools/bench-worker.ts). Each size runs in a fresh child process, so its peak RSS is its own;
+ * bench/synth-worker.ts). Each size runs in a fresh child process, so its peak RSS is its own;
  * the timed part is `synthesizeStackFile` alone, after module loading and a warm-up run.
  * Prints figures; exits non-zero only when a child fails.
  */
 import { fork } from "child_process";
 import { join } from "path";
-import type { WorkerResult } from "./bench-worker";
+import type { WorkerResult } from "./synth-worker";
 
 const DEFAULT_SIZES = [10, 100, 500];
 const DEFAULT_REPEATS = 3;
@@ -63,7 +63,7 @@ function parseArgs(argv: string[]): BenchOptions {
 /** Runs one size in a fresh Node process (ts-node, --expose-gc for a collection before each run). */
 function runSize(services: number, repeats: number): Promise<WorkerResult> {
     return new Promise((resolve, reject) => {
-        const child = fork(join(__dirname, "bench-worker.ts"), [String(services), "--repeats", String(repeats)], {
+        const child = fork(join(__dirname, "synth-worker.ts"), [String(services), "--repeats", String(repeats)], {
             execArgv: ["--expose-gc", "-r", "ts-node/register/transpile-only"],
             stdio: ["ignore", "inherit", "inherit", "ipc"],
         });
@@ -183,14 +183,14 @@ async function main(): Promise<number> {
     // The gateway's nginx sidecar on loopback: rps and latency through it vs straight to the upstream.
     console.log();
     try {
-        const { benchNginx } = await import("./bench-nginx");
+        const { benchNginx } = await import("./nginx");
         await benchNginx({ seconds: 3, concurrency: 16 });
     } catch (error) {
         failed = true;
         console.error(`bench: nginx sidecar: ${(error as Error).message}`);
     }
     try {
-        const { benchRateLimiter } = await import("./bench-rate-limit");
+        const { benchRateLimiter } = await import("./rate-limit");
         await benchRateLimiter(3);
     } catch (error) {
         failed = true;

@@ -18,6 +18,8 @@ export type Mode = "up" | "preview";
 export const SECRET_MARKER = "[secret]";
 /** Marker for values only known after the cloud creates something (preview mode). */
 export const UNKNOWN_MARKER = "[unknown]";
+/** A secret whose value is not known yet (a preview of a new cluster's kubeconfig, for example). */
+export const UNKNOWN_SECRET_MARKER = "[unknown secret]";
 
 /** One registered resource, as the engine would see it. */
 export interface RegisteredResource {
@@ -117,7 +119,8 @@ export function cleanWireValue(value: unknown): unknown {
     if (value !== null && typeof value === "object") {
         const record = value as Record<string, unknown>;
         if (record[specialSigKey] === specialSecretSig) {
-            return SECRET_MARKER;
+            // Since @pulumi/pulumi 3.25x an unknown secret travels as a secret wrapping the unknown value.
+            return record.value === unknownValue ? UNKNOWN_SECRET_MARKER : SECRET_MARKER;
         }
         if (record[specialSigKey] === specialResourceSig) {
             return record.urn;

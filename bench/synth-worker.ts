@@ -1,13 +1,13 @@
 /**
  * One size of `npm run bench`, run in a fresh process so that its peak memory is its own:
- *   node -r ts-node/register/transpile-only tools/bench-worker.ts <services> [--repeats <n>]
+ *   node -r ts-node/register/transpile-only bench/synth-worker.ts <services> [--repeats <n>]
  *
  * Generates a stack of <services> services from Pulumi.production.yaml, validates it, loads the
  * program, warms up with a small stack, then times `synthesizeStackFile` alone <n> times (default
- * 3). The result goes to the parent over IPC when forked by tools/bench.ts, else to stdout as JSON.
+ * 3). The result goes to the parent over IPC when forked by bench/index.ts, else to stdout as JSON.
  */
 import { join } from "path";
-import type { StackFile } from "./stack-file";
+import type { StackFile } from "../cli/stack-file";
 
 export const PROJECT = "bff-platform";
 const SERVICES_KEY = `${PROJECT}:services`;
@@ -94,9 +94,9 @@ function elapsedMs(started: bigint): number {
 
 export async function runWorker(services: number, repeats: number): Promise<WorkerResult> {
     const loadStarted = process.hrtime.bigint();
-    const { readStackFile } = await import("./stack-file");
+    const { readStackFile } = await import("../cli/stack-file");
     const { parseStackConfig } = await import("../components/config");
-    const { synthesizeStackFile } = await import("./synth");
+    const { synthesizeStackFile } = await import("../cli/synth");
     const moduleLoadMs = elapsedMs(loadStarted);
 
     const projectDir = join(__dirname, "..");

@@ -27,7 +27,7 @@ import {
     ZERO,
     KubeObject,
 } from "../components/shared";
-import { RegisteredResource, SECRET_MARKER, UNKNOWN_MARKER } from "./mock-runtime";
+import { RegisteredResource, SECRET_MARKER, UNKNOWN_MARKER, UNKNOWN_SECRET_MARKER } from "./mock-runtime";
 
 export type { KubeObject };
 
@@ -65,7 +65,7 @@ function maskSecretMaps(inputs: Record<string, unknown>): Record<string, unknown
     const masked = { ...inputs };
     for (const field of ["data", "stringData"]) {
         // Unknown in a preview, secret otherwise: either way one masked entry.
-        if (masked[field] === SECRET_MARKER || masked[field] === UNKNOWN_MARKER) {
+        if (masked[field] === SECRET_MARKER || masked[field] === UNKNOWN_MARKER || masked[field] === UNKNOWN_SECRET_MARKER) {
             masked[field] = { [SECRET_MARKER]: masked[field] };
         }
     }
