@@ -31,9 +31,9 @@ function contains(dir: string, other: string): boolean {
  * Refuses an output directory synth must not replace: one that holds `keep` (the project, the
  * working directory), a non-directory, a symbolic link, or an existing directory without the marker.
  */
-export function checkOutputDirectory(out: string, keep: string[]): void {
+export function checkOutputDirectory(out: string, keep: string[], shownAs = out): void {
     const target = resolve(out);
-    const refuse = (why: string) => new UserError([`refusing --out ${out}: ${why}`]);
+    const refuse = (why: string) => new UserError([`refusing --out ${shownAs}: ${why}`]);
     for (const dir of keep.map((d) => resolve(d))) {
         if (contains(target, dir)) {
             throw refuse(`it contains ${dir}, and synth replaces its output directory as a whole`);

@@ -141,7 +141,7 @@ const direct = new Map<string, Promise<ModelClass | undefined>>();
  * load every model of the five packages (their root indexes take over a second to import). Undefined
  * when no package has that file; more than one is an error, as in the full walk.
  */
-function directModel(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
+export function modelFromModule(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
     const k = key(apiVersion, kind);
     let found = direct.get(k);
     if (found === undefined) {
@@ -169,7 +169,7 @@ function directModel(apiVersion: string, kind: string): Promise<ModelClass | und
 
 /** The model class of an apiVersion and kind, or undefined when no package has one. */
 export async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
-    return (await directModel(apiVersion, kind)) ?? (await models()).get(key(apiVersion, kind));
+    return (await modelFromModule(apiVersion, kind)) ?? (await models()).get(key(apiVersion, kind));
 }
 
 function pointer(path: (string | number)[]): string {

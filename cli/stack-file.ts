@@ -78,14 +78,17 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 function readYaml(text: string, fileName: string): unknown {
     const document = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true });
     if (document.errors.length > 0) {
-        throw new StackFileError(
-            document.errors.map((error) => {
-                const at = error.linePos?.[0];
-                // The message's first line, without the " at line L, column C:" the position already says.
-                const message = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-                return `${fileName}${at === undefined ? "" : `:${at.line}:${at.col}`}: YAML syntax error: ${message}`;
-            }),
-        );
+        // The first error only: the parser's later errors mostly follow from it (a tab on one line
+        // makes every later line look misindented).
+        const [error] = document.errors;
+        const at = error.linePos?.[0];
+        // The message's first line, without the " at line L, column C:" the position already says.
+        const message = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        const more = document.errors.length - 1;
+        throw new StackFileError([
+            `${fileName}${at === undefined ? "" : `:${at.line}:${at.col}`}: YAML syntax error: ${message}` +
+                (more === 0 ? "" : ` (and ${more} more error${more === 1 ? "" : "s"} after it, which may follow from this one)`),
+        ]);
     }
     try {
         return document.toJS({ maxAliasCount: 1000 });

@@ -211,44 +211,57 @@ export function parseArgs(argv: string[]): SynthOptions | "help" {
     return options as SynthOptions;
 }
 
-async function cli(argv: string[]): Promise<number> {
+/** Where the command line runs and writes its text; tests run it in-process with their own. */
+export interface CliContext {
+    cwd: string;
+    stdout: (text: string) => void;
+    stderr: (text: string) => void;
+}
+
+const PROCESS_CONTEXT: CliContext = {
+    cwd: process.cwd(),
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+};
+
+/** The synth command: returns the exit status (0, 2 or 64); an internal failure is thrown (status 1). */
+export async function cli(argv: string[], context: CliContext = PROCESS_CONTEXT): Promise<number> {
     let options: SynthOptions | "help";
     try {
         options = parseArgs(argv);
     } catch (error) {
         if (error instanceof UsageError) {
-            console.error(`synth: ${error.message}\n${USAGE}\n(npm run synth -- --help for outputs, modes and exit codes)`);
+            context.stderr(`synth: ${error.message}\n${USAGE}\n(npm run synth -- --help for outputs, modes and exit codes)\n`);
             return 64;
         }
         throw error;
     }
     if (options === "help") {
-        process.stdout.write(HELP);
+        context.stdout(HELP);
         return 0;
     }
-    const projectDir = process.cwd();
-    const out = resolve(options.out ?? join("out", options.stack));
+    const projectDir = context.cwd;
+    const shownOut = options.out ?? join("out", options.stack);
+    const out = resolve(projectDir, shownOut);
     const mode = options.mode ?? "up";
     try {
         // Refuse a bad --out before spending time on the run; writeOutput checks again.
-        checkOutputDirectory(options.out ?? out, [projectDir]);
+        checkOutputDirectory(out, [projectDir], shownOut);
         const result = await synthesize({ ...options, projectDir });
         await validateObjects(result.objects);
         writeOutput(out, result.files, [projectDir]);
         for (const path of result.placeholders) {
-            console.warn(`synth: ${path} is a secure value; it cannot be decrypted offline, so a placeholder stands in for it`);
+            context.stderr(`synth: ${path} is a secure value; it cannot be decrypted offline, so a placeholder stands in for it\n`);
         }
-        process.stdout.write(
-            renderSummary({ stack: options.stack, mode, out, resourceCount: result.resourceCount, objects: result.objects }),
-        );
+        context.stdout(renderSummary({ stack: options.stack, mode, out, resourceCount: result.resourceCount, objects: result.objects }));
         return 0;
     } catch (error) {
         if (error instanceof ConfigError) {
-            console.error(`synth: Pulumi.${options.stack}.yaml: ${error.message}`);
+            context.stderr(`synth: Pulumi.${options.stack}.yaml: ${error.message}\n`);
             return 2;
         }
         if (error instanceof UserError) {
-            console.error(error.lines("synth: ").join("\n"));
+            context.stderr(`${error.lines("synth: ").join("\n")}\n`);
             return 2;
         }
         throw error;
