@@ -5,7 +5,7 @@
  * output is written into a temporary sibling directory and swapped in with renames, so a run that
  * fails (or is killed) leaves the previous output whole.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { randomBytes } from "crypto";
 import { basename, dirname, join, relative, resolve, sep } from "path";
 import { UserError } from "./user-error";
@@ -25,6 +25,17 @@ const MARKER_TEXT =
 function contains(dir: string, other: string): boolean {
     const path = relative(dir, other);
     return path === "" || (!path.startsWith(`..${sep}`) && path !== ".." && !path.startsWith(sep));
+}
+
+/** What synth wrote before it wrote a marker: exactly these entries at the top of its directory. */
+const UNMARKED_OUTPUT = ["manifests", "report.md", "resources.json"];
+
+/**
+ * An output of a synth from before the marker: nothing at the top but `manifests/`, `report.md`
+ * and `resources.json`, so that `out/<stack>` of an existing checkout is still replaced.
+ */
+function isUnmarkedSynthOutput(dir: string): boolean {
+    return readdirSync(dir).sort().join("\n") === UNMARKED_OUTPUT.join("\n") && lstatSync(join(dir, "manifests")).isDirectory();
 }
 
 /**
@@ -51,7 +62,7 @@ export function checkOutputDirectory(out: string, keep: string[], shownAs = out)
     }
     const marker = join(target, MARKER_FILE);
     const firstLine = existsSync(marker) ? readFileSync(marker, "utf8").split("\n")[0] : undefined;
-    if (firstLine !== MARKER_LINE) {
+    if (firstLine !== MARKER_LINE && !isUnmarkedSynthOutput(target)) {
         throw refuse(
             `it exists and is not an earlier synth output (no ${MARKER_FILE} marker); synth replaces its output directory ` +
                 "as a whole, so give a new directory or one synth wrote",

@@ -236,6 +236,14 @@ describe("synth command line", () => {
             writeFileSync(join(fake, MARKER_FILE), "something else\n");
             assert.throws(() => checkOutputDirectory(fake, [project]), /no \.bff-synth marker/);
             assert.doesNotThrow(() => checkOutputDirectory(join(project, "new", "dir"), [project]));
+            // What synth wrote before it had a marker is still an earlier output; one more file and it is not.
+            const unmarked = join(project, "unmarked");
+            mkdirSync(join(unmarked, "manifests"), { recursive: true });
+            writeFileSync(join(unmarked, "report.md"), "# report\n");
+            writeFileSync(join(unmarked, "resources.json"), "[]\n");
+            assert.doesNotThrow(() => checkOutputDirectory(unmarked, [project]));
+            writeFileSync(join(unmarked, "thesis.tex"), "mine\n");
+            assert.throws(() => checkOutputDirectory(unmarked, [project]), /no \.bff-synth marker/);
         });
 
         it("replaces an earlier output as a whole, and a failed write leaves it whole", () => {
