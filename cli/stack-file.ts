@@ -14,7 +14,7 @@
  */
 import { readdirSync, readFileSync } from "fs";
 import { basename } from "path";
-import { parseDocument } from "yaml";
+import { parseDocument, ScalarTag } from "yaml";
 import { UserError } from "./user-error";
 
 /** What a secure value reads as offline. Never a real secret, and obvious in any output. */
@@ -74,9 +74,35 @@ function isMapping(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/**
+ * Integers as yaml.v3 reads them where YAML 1.2's core schema differs: it drops `_` and parses with
+ * Go's `strconv.ParseInt(plain, 0, 64)`, so `0755` is octal 493 and `1_000` is 1000 (go-yaml
+ * v3.0.1 `resolve.go`, "Octals from the 1.1 spec, spelled as 0777, are still decoded by default in
+ * v3"). Checked before the core schema's tags.
+ */
+const GO_YAML_INTS: ScalarTag[] = [
+    {
+        tag: "tag:yaml.org,2002:int",
+        default: true,
+        test: /^[-+]?0[0-7_]*[0-7][0-7_]*$/,
+        resolve: (text: string) => (text.startsWith("-") ? -1 : 1) * parseInt(text.replace(/^[-+]/, "").replace(/_/g, ""), 8),
+    },
+    {
+        tag: "tag:yaml.org,2002:int",
+        default: true,
+        test: /^[-+]?[0-9][0-9_]*_[0-9_]*$/,
+        resolve: (text: string) => Number(text.replace(/_/g, "")),
+    },
+];
+
 /** The YAML document of a stack file as plain data; syntax errors as `file:line:column: message`. */
 function readYaml(text: string, fileName: string): unknown {
-    const document = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true });
+    const document = parseDocument(text, {
+        merge: true,
+        uniqueKeys: true,
+        prettyErrors: true,
+        customTags: (tags) => [...GO_YAML_INTS, ...tags],
+    });
     if (document.errors.length > 0) {
         // The first error only: the parser's later errors mostly follow from it (a tab on one line
         // makes every later line look misindented).

@@ -8,10 +8,10 @@ import { checkOutputDirectory, MARKER_FILE, writeOutput } from "../cli/output";
 import { yaml } from "../cli/render";
 import { KubeObjectLike } from "../cli/schemas";
 import { parseStackFile, StackFileError } from "../cli/stack-file";
-import { stackClaims, stackConflicts } from "../cli/stack-conflicts";
+import { projectStackConflicts, stackClaims, stackConflicts } from "../cli/stack-conflicts";
 import { cli, parseArgs, synthesize, validateObjects } from "../cli/synth";
 import { UserError } from "../cli/user-error";
-import { PROJECT_DIR } from "./support/program";
+import { PROJECT_DIR, stackFile, STACKS } from "./support/program";
 
 const SYNTH = join(PROJECT_DIR, "cli", "synth.ts");
 
@@ -361,6 +361,14 @@ describe("synth command line", () => {
                 /^StackFileError: Pulumi\.x\.yaml: .*a "<<" merge key takes a mapping or a list of mappings\)$/,
             );
         });
+
+        it("reads scalars as the Pulumi CLI's reader (yaml.v3) does: 0755 is octal, 1_000 is 1000, yes is a string", () => {
+            const file = parseStackFile(
+                "config:\n  bff-platform:values: [0755, -010, 1_000, 08, 0o17, 0x1F, yes, on, '0755']\n",
+                "bff-platform",
+            );
+            assert.deepEqual(JSON.parse(file.configMap["bff-platform:values"]), [493, -8, 1000, 8, 15, 31, "yes", "on", "0755"]);
+        });
     });
 
     describe("arguments", () => {
@@ -422,6 +430,13 @@ describe("synth command line", () => {
                     "",
                 ].join("\n"),
             );
+        });
+
+        it("finds no conflict between the committed stacks", () => {
+            for (const stack of STACKS) {
+                const others = STACKS.filter((s) => s !== stack);
+                assert.deepEqual(projectStackConflicts(PROJECT_DIR, stack, stackFile(stack), [...others]), [], stack);
+            }
         });
 
         it("finds two stacks writing one GitOps directory, hostnames in any case", () => {
