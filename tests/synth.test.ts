@@ -170,7 +170,19 @@ describe("synth command line", () => {
         assert.equal(written.length, Number(said[1]), "one file per object said");
         // dev: 4 services (pc-web, sp-web, pc-watch, account-web) with their Rollouts, the gateway's Deployment.
         assert.match(result.stdout, /\n {4}.*\bRollout +4\b/);
-        assert.match(result.stdout, /\n {4}.*\bpc-web +12\b/);
+        // Per app: the files written under manifests/<namespace>/<app>/, counted here from the disk.
+        const perApp = new Map<string, number>();
+        for (const file of written.map(String)) {
+            const app = file.split("/")[1];
+            perApp.set(app, (perApp.get(app) ?? 0) + 1);
+        }
+        const printed = result.stdout.slice(result.stdout.indexOf("objects per app"), result.stdout.indexOf("next:"));
+        const cells = [...printed.matchAll(/([a-z0-9-]+) +(\d+)(?= |$)/gm)].map((m) => [m[1], Number(m[2])]);
+        assert.deepEqual(
+            cells,
+            [...perApp].sort(([a], [b]) => a.localeCompare(b)),
+        );
+        assert.ok(perApp.has("pc-web") && perApp.has("istio-ingressgateway"), [...perApp.keys()].join(", "));
         assert.match(result.stdout, /next: report\.md .*\n.*resources\.json/);
         assert.ok(result.stdout.split("\n").length <= 30, `one screen:\n${result.stdout}`);
         assert.equal(readFileSync(join(out, MARKER_FILE), "utf8").split("\n")[0], "bff-platform synth output");
