@@ -70,6 +70,27 @@ export function checkOutputDirectory(out: string, keep: string[], shownAs = out)
     }
 }
 
+/** Whether a process with this id runs (signal 0 only checks; EPERM means it exists). */
+function isRunning(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/** Removes what a killed synth left beside `target`: its own staging names, of processes gone. */
+function removeLeftovers(target: string): void {
+    const own = new RegExp(`^\\.${basename(target).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.synth-(?:new|old)-(\\d+)-[0-9a-f]{8}$`);
+    for (const name of readdirSync(dirname(target))) {
+        const pid = own.exec(name)?.[1];
+        if (pid !== undefined && !isRunning(Number(pid))) {
+            rmSync(join(dirname(target), name), { recursive: true, force: true });
+        }
+    }
+}
+
 /**
  * Writes `files` (relative path -> content) and the marker into `out`, replacing an earlier synth
  * output there: the files go into a temporary sibling first, which is then renamed into place.
@@ -79,6 +100,7 @@ export function writeOutput(out: string, files: Map<string, string>, keep: strin
     const target = resolve(out);
     const parent = dirname(target);
     mkdirSync(parent, { recursive: true });
+    removeLeftovers(target);
     // mkdtemp would create the directory with mode 0700; this one gets the usual mode (umask applies).
     const staging = join(parent, `.${basename(target)}.synth-new-${process.pid}-${randomBytes(4).toString("hex")}`);
     mkdirSync(staging);

@@ -292,6 +292,21 @@ describe("synth command line", () => {
             );
         });
 
+        it("removes what a killed run left beside its output, and nothing else", () => {
+            const leftovers = join(project, "leftovers");
+            mkdirSync(leftovers);
+            const dead = ".out.synth-new-4194304-0123abcd"; // above Linux's largest pid_max: no such process
+            const alive = `.out.synth-old-${process.pid}-0123abcd`;
+            for (const name of [dead, alive, ".out.synth-new-notes", ".other.synth-new-4194304-0123abcd"]) {
+                mkdirSync(join(leftovers, name, "manifests"), { recursive: true });
+            }
+            writeOutput(join(leftovers, "out"), new Map([["report.md", "r\n"]]), [project]);
+            assert.deepEqual(
+                readdirSync(leftovers).sort(),
+                [alive, ".other.synth-new-4194304-0123abcd", ".out.synth-new-notes", "out"].sort(),
+            );
+        });
+
         it("leaves the previous output whole when the next run fails on its config", async () => {
             const out = join(project, "kept");
             writeOutput(out, new Map([["report.md", "earlier\n"]]), [project]);
