@@ -353,10 +353,10 @@ export function lineDiff(before: string, after: string): string[] {
         if (i < a.length && j < b.length && a[i] === b[j]) {
             i++;
             j++;
-        } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-            out.push(`+ ${b[j++]}`);
-        } else {
+        } else if (i < a.length && (j === b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
             out.push(`- ${a[i++]}`);
+        } else {
+            out.push(`+ ${b[j++]}`);
         }
     }
     return out;
@@ -447,6 +447,14 @@ export function formatMarkdown(plan: Plan, title: string): string {
     if (body.length > MARKDOWN_DETAILS_LIMIT) {
         body = `${body.slice(0, MARKDOWN_DETAILS_LIMIT)}\n… cut at ${MARKDOWN_DETAILS_LIMIT} characters: run npm run plan locally for the rest`;
     }
-    lines.push("<details><summary>Changed resources and fields</summary>", "", "```diff", body.replace(/```/g, "'''"), "```", "", "</details>");
+    lines.push(
+        "<details><summary>Changed resources and fields</summary>",
+        "",
+        "```diff",
+        body.replace(/```/g, "'''"),
+        "```",
+        "",
+        "</details>",
+    );
     return `${lines.join("\n")}\n`;
 }

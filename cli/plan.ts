@@ -53,7 +53,9 @@ export function resolveCommit(projectDir: string, ref: string): string {
     const found = git(projectDir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
     if (found.status !== 0) {
         const inRepo = git(projectDir, ["rev-parse", "--is-inside-work-tree"]).status === 0;
-        throw new PlanInputError(inRepo ? `--base ${ref}: no such commit in this repository` : `${projectDir} is not a git checkout: --base needs one`);
+        throw new PlanInputError(
+            inRepo ? `--base ${ref}: no such commit in this repository` : `${projectDir} is not a git checkout: --base needs one`,
+        );
     }
     return found.stdout.trim();
 }
