@@ -45,14 +45,23 @@ describe("BFF service: workload", () => {
         assert.equal(podLabels["tags.datadoghq.com/version"], "2.14.0");
     });
 
-    it("puts the recommended labels on every object", () => {
-        for (const object of allObjects(render(service("account-web")))) {
+    it("puts the recommended labels on every object, and the version labels on the workload and its pods only (a release changes one object)", () => {
+        const rendered = render(service("account-web"));
+        const objects = allObjects(rendered);
+        assert.ok(objects.length >= 6, "ConfigMap, workload, Services, VirtualService, DestinationRules, PDB");
+        for (const object of objects) {
             const labels = object.metadata.labels ?? {};
-            for (const key of ["name", "instance", "version", "component", "part-of", "managed-by"]) {
+            for (const key of ["name", "instance", "component", "part-of", "managed-by"]) {
                 assert.ok(labels[`app.kubernetes.io/${key}`], `${object.kind} ${object.metadata.name} lacks app.kubernetes.io/${key}`);
             }
             assert.equal(labels.app, "account-web");
+            const versioned = object === rendered.workload;
+            assert.equal(labels["app.kubernetes.io/version"], versioned ? "7.3.0" : undefined, `${object.kind} ${object.metadata.name}`);
+            assert.equal(labels.version, versioned ? "7.3.0" : undefined, `${object.kind} ${object.metadata.name}`);
         }
+        const podLabels = rendered.workload.spec.template.metadata.labels;
+        assert.equal(podLabels["app.kubernetes.io/version"], "7.3.0");
+        assert.equal(podLabels.version, "7.3.0");
     });
 
     it("rolls the pods when the ConfigMap changes, through the sha256 content hash", () => {
@@ -445,7 +454,7 @@ describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
 });
 
 describe("BFF service in the program", () => {
-    it("changes only the bumped service's image and version labels on a version bump: no rename, no other object", async () => {
+    it("changes one object on a version bump, the service's Rollout, and in it only the version: no rename, no other object", async () => {
         const base = stackFile("production").configMap;
         const bumped = editConfig(base, "services", (services) => {
             services[0].version = "2.15.0";
@@ -459,18 +468,14 @@ describe("BFF service in the program", () => {
             "same resources, same names",
         );
         const changed = after.resources.filter((r, i) => renderResourcesJson([r]) !== renderResourcesJson([before.resources[i]]));
-        // pc-web's objects; pc-web-v2 extends pc-web but pins its own version.
-        assert.ok(changed.length > 5);
-        for (const resource of changed) {
-            assert.match(resource.name, /^pc-web(-env|-stable|-canary|-analysis|-rate-limiter)?$/, resource.urn);
-            const old = before.resources.find((r) => r.urn === resource.urn);
-            assert.ok(old);
-            assert.equal(
-                renderResourcesJson([resource]),
-                renderResourcesJson([old]).replaceAll("2.14.0", "2.15.0"),
-                `${resource.name}: only the version`,
-            );
-        }
+        // pc-web-v2 extends pc-web but pins its own version: only pc-web's Rollout changes.
+        assert.deepEqual(
+            changed.map((r) => `${r.type} ${r.name}`),
+            ["kubernetes:argoproj.io/v1alpha1:Rollout pc-web"],
+        );
+        const old = before.resources.find((r) => r.urn === changed[0].urn);
+        assert.ok(old);
+        assert.equal(renderResourcesJson(changed), renderResourcesJson([old]).replaceAll("2.14.0", "2.15.0"), "only the version");
         assert.equal(resourcesOfType(after, "kubernetes:argoproj.io/v1alpha1:Rollout").length, 14);
     });
 });

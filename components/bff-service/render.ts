@@ -52,12 +52,12 @@ export function allObjects(rendered: RenderedService): KubeObject[] {
 /** Renders every Kubernetes object of one BFF service. */
 export function renderBffService(service: ServiceConfig, ctx: ServiceContext): RenderedService {
     const names = serviceNames(service, ctx.namespace);
-    const labels = recommendedLabels({
-        name: names.workload,
-        version: service.version,
-        component: "bff",
-        partOf: ctx.partOf ?? DEFAULTS.partOf,
-    });
+    const identity = { name: names.workload, component: "bff", partOf: ctx.partOf ?? DEFAULTS.partOf };
+    // The version labels go on the workload and its pods only: a release then changes the workload
+    // (one object for Argo CD to sync, one change in the plan), while the Services, routes, PDB, HPA
+    // and ConfigMaps keep their bytes. Datadog and Istio read the version from the pods.
+    const labels = recommendedLabels(identity);
+    const versionedLabels = recommendedLabels({ ...identity, version: service.version });
     const data = serviceEnvironment(service, ctx);
     const configMap: KubeObject = {
         apiVersion: "v1",
@@ -67,7 +67,7 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
     };
     const limiter = limiterConfigMap(service, ctx.namespace, names, labels, portOf(service));
     const mounted = { [names.configMap]: data, ...(limiter === undefined ? {} : { [names.limiterConfigMap]: limiter.data }) };
-    const theWorkload = workload(service, ctx, names, labels, podTemplate(service, ctx, names, labels, mounted));
+    const theWorkload = workload(service, ctx, names, versionedLabels, podTemplate(service, ctx, names, versionedLabels, mounted));
     return {
         names,
         labels,

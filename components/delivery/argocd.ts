@@ -16,6 +16,9 @@ import { KubeObject, recommendedLabels } from "../shared";
 /** App directory holding the child Applications (synced by `frontend-apps`). */
 export const APPLICATIONS_APP = PLATFORM_APPS.applications;
 
+/** The team's AppProject, named like the `app.kubernetes.io/part-of` of every object (`frontend`). */
+export const APP_PROJECT = DEFAULTS.partOf;
+
 /** Notification triggers every child Application subscribes its Slack channel to. */
 export const NOTIFICATION_TRIGGERS = ["on-deployed", "on-health-degraded", "on-sync-failed"] as const;
 
@@ -58,7 +61,7 @@ export function childApplication(app: DeliveredApp, config: StackConfig): KubeOb
         app.name,
         config,
         {
-            project: "default",
+            project: APP_PROJECT,
             source: {
                 repoURL: delivery.repoURL,
                 targetRevision: delivery.targetRevision,
@@ -86,7 +89,7 @@ export function rootApplication(config: StackConfig): KubeObject {
         DEFAULTS.rootApplication,
         config,
         {
-            project: "default",
+            project: APP_PROJECT,
             source: {
                 repoURL: delivery.repoURL,
                 targetRevision: delivery.targetRevision,
@@ -98,4 +101,34 @@ export function rootApplication(config: StackConfig): KubeObject {
         },
         {},
     );
+}
+
+/**
+ * The team's AppProject, applied to the cluster before any Application that names it: sources
+ * limited to the team's repository, destinations to the namespaces the apps deploy to (and the
+ * Argo CD namespace, where `frontend-apps` writes the child Applications), and no cluster-scoped
+ * kind at all. An Argo CD project denies every cluster-scoped kind unless
+ * `clusterResourceWhitelist` lists it (https://argo-cd.readthedocs.io/en/stable/user-guide/projects/):
+ * the empty list says so explicitly. Namespaces and CRDs are Pulumi's, applied outside Argo CD.
+ */
+export function appProject(apps: DeliveredApp[], config: StackConfig): KubeObject {
+    const { delivery } = config;
+    const namespaces = [...new Set([delivery.argocdNamespace, ...apps.map((a) => a.namespace)])].sort();
+    const name = APP_PROJECT;
+    return {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "AppProject",
+        metadata: {
+            name,
+            namespace: delivery.argocdNamespace,
+            labels: recommendedLabels({ name, component: "delivery", partOf: DEFAULTS.partOf }),
+            // The project outlives none of its Applications: Argo CD refuses to delete a project in use.
+            finalizers: ["resources-finalizer.argocd.argoproj.io"],
+        },
+        spec: {
+            sourceRepos: [delivery.repoURL],
+            destinations: namespaces.map((namespace) => ({ server: IN_CLUSTER, namespace })),
+            clusterResourceWhitelist: [],
+        },
+    };
 }

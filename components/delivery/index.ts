@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { createKubeObject } from "../shared";
-import { APPLICATIONS_APP, childApplication, DeliveredApp, rootApplication } from "./argocd";
+import { APPLICATIONS_APP, appProject, childApplication, DeliveredApp, rootApplication } from "./argocd";
 
 export * from "./argocd";
 
@@ -44,7 +44,10 @@ export class DeliveryTargets extends pulumi.ComponentResource {
         if (provider === undefined) {
             provider = new k8s.Provider(
                 `render-${app}`,
-                { renderYamlToDirectory: appManifestDirectory(delivery, environment, app) },
+                // alwaysRender: every update writes every file again, so a manifest deleted or edited
+                // by hand in the repository is restored on the next `pulumi up` (the provider otherwise
+                // writes only the objects whose inputs changed).
+                { renderYamlToDirectory: appManifestDirectory(delivery, environment, app), alwaysRender: true },
                 { parent: this },
             );
             this.renderProviders.set(app, provider);
@@ -61,10 +64,11 @@ export class DeliveryTargets extends pulumi.ComponentResource {
         if (config.delivery.mode !== "argocd") {
             return;
         }
+        const project = createKubeObject(appProject(apps, config), { parent: this, provider: clusterProvider });
         const childProvider = this.providerFor(APPLICATIONS_APP);
         for (const app of apps) {
             createKubeObject(childApplication(app, config), { parent: this, provider: childProvider });
         }
-        createKubeObject(rootApplication(config), { parent: this, provider: clusterProvider });
+        createKubeObject(rootApplication(config), { parent: this, provider: clusterProvider, dependsOn: [project] });
     }
 }
