@@ -1,19 +1,45 @@
-/** Namespaces the layers create, labelled alike. They always go to the cluster itself. */
+/**
+ * Namespaces the layers create, labelled alike, each with a default-deny ingress NetworkPolicy;
+ * and the policies that open what the platform needs (gateway -> BFF pods, clients -> gateway,
+ * metrics scrapers). They always go to the cluster itself, in every delivery mode.
+ *
+ * The policies take effect once the cluster's CNI enforces NetworkPolicy (the Amazon VPC CNI with
+ * its network policy agent on); until then they are inert objects.
+ */
 import * as k8s from "@pulumi/kubernetes";
-import { DEFAULTS } from "../components/config";
-import { recommendedLabels } from "../components/shared";
+import { BFF_COMPONENT, LIMITER_PORT_NAME } from "../components/bff-service";
+import { DEFAULTS, NETWORK_DEFAULTS, StackConfig } from "../components/config";
+import { FLUENT_BIT_HTTP_PORT, POD_LAYOUT } from "../components/ingress-gateway";
+import {
+    allowIngress,
+    createKubeObject,
+    DEFAULT_DENY_INGRESS,
+    defaultDenyIngress,
+    NetworkPolicyObject,
+    podsInNamespace,
+    podsInNamespacesLabelled,
+    recommendedLabels,
+    tcpPorts,
+} from "../components/shared";
+
+/** istio-proxy's status port: load balancer health checks of an IstioOperator gateway's Service. */
+const ISTIO_STATUS_PORT = 15021;
+
+/** One app name for every policy, so the rendered manifests keep them together per namespace. */
+const POLICY_LABELS = recommendedLabels({ name: "network-policies", component: "network-policy", partOf: DEFAULTS.partOf });
 
 /**
- * A namespace with the recommended labels. `istioInjection`: `enabled` for app pods (they get
- * istio-proxy), `disabled` where nothing may be meshed, omitted where pods decide (gateways inject
- * their own template).
+ * A namespace with the recommended labels and its default-deny ingress policy: no pod of it
+ * accepts a connection another policy does not allow. `istioInjection`: `enabled` for app pods
+ * (they get istio-proxy), `disabled` where nothing may be meshed, omitted where pods decide
+ * (gateways inject their own template).
  */
 export function createNamespace(
     name: string,
     clusterProvider: k8s.Provider,
     istioInjection?: "enabled" | "disabled",
 ): k8s.core.v1.Namespace {
-    return new k8s.core.v1.Namespace(
+    const namespace = new k8s.core.v1.Namespace(
         name,
         {
             metadata: {
@@ -26,4 +52,88 @@ export function createNamespace(
         },
         { provider: clusterProvider },
     );
+    createKubeObject(
+        defaultDenyIngress(name, POLICY_LABELS),
+        { provider: clusterProvider, dependsOn: [namespace] },
+        `${name}-${DEFAULT_DENY_INGRESS}`,
+    );
+    return namespace;
+}
+
+/**
+ * What the BFF and gateway pods accept, on top of their namespaces' default deny:
+ * - BFF pods (`app.kubernetes.io/component: bff`; Jobs' pods are `job` and so accept nothing):
+ *   the gateways' pods on the app port (`http`) and the nginx limiter's (`http-limited`), which is
+ *   what their Services target; metrics scrapers on the app port and istio-proxy's metrics ports.
+ *   No other pod may call a BFF and skip the gateway's rate limits.
+ * - gateway pods: anyone (the load balancer, which keeps the client's address) on nginx's ports,
+ *   the ones the gateway's Service targets, plus istio-proxy's status port where the Service
+ *   exposes it (istioOperator mode); metrics scrapers on fluent-bit's and istio-proxy's metrics
+ *   ports. istio-proxy's own listeners (33000/33443) stay closed: only nginx, over loopback, reaches them.
+ * istiod opens no connection to the proxies (they dial it), and kubelet probes come from the node.
+ */
+export function ingressPolicies(config: StackConfig): NetworkPolicyObject[] {
+    const scrapers = podsInNamespacesLabelled(NETWORK_DEFAULTS.metricsScraperNamespaceLabels);
+    const bffPods = { matchLabels: { "app.kubernetes.io/component": BFF_COMPONENT } };
+    const policies: NetworkPolicyObject[] = [];
+    if (config.gateways.length > 0) {
+        policies.push(
+            allowIngress({
+                name: "bff-from-gateways",
+                namespace: config.appNamespace,
+                labels: POLICY_LABELS,
+                podSelector: bffPods,
+                rules: [
+                    {
+                        from: config.gateways.map((g) => podsInNamespace(g.namespace, { istio: g.name })),
+                        ports: tcpPorts("http", LIMITER_PORT_NAME),
+                    },
+                ],
+            }),
+        );
+    }
+    policies.push(
+        allowIngress({
+            name: "bff-from-metrics-scrapers",
+            namespace: config.appNamespace,
+            labels: POLICY_LABELS,
+            podSelector: bffPods,
+            rules: [{ from: [scrapers], ports: tcpPorts("http", ...NETWORK_DEFAULTS.istioMetricsPorts) }],
+        }),
+    );
+    for (const gateway of config.gateways) {
+        const servicePorts = [
+            POD_LAYOUT.httpPort,
+            ...(gateway.tls === undefined ? [] : [POD_LAYOUT.httpsPort]),
+            ...(gateway.mode === "istioOperator" ? [ISTIO_STATUS_PORT] : []),
+        ];
+        policies.push(
+            allowIngress({
+                name: `${gateway.name}-from-clients`,
+                namespace: gateway.namespace,
+                labels: POLICY_LABELS,
+                podSelector: { matchLabels: { istio: gateway.name } },
+                rules: [{ ports: tcpPorts(...servicePorts) }],
+            }),
+            allowIngress({
+                name: `${gateway.name}-from-metrics-scrapers`,
+                namespace: gateway.namespace,
+                labels: POLICY_LABELS,
+                podSelector: { matchLabels: { istio: gateway.name } },
+                rules: [{ from: [scrapers], ports: tcpPorts(FLUENT_BIT_HTTP_PORT, ...NETWORK_DEFAULTS.istioMetricsPorts) }],
+            }),
+        );
+    }
+    return policies;
+}
+
+/** Registers {@link ingressPolicies} in the cluster, after the namespaces. */
+export function createIngressPolicies(config: StackConfig, clusterProvider: k8s.Provider, namespaces: k8s.core.v1.Namespace[]): void {
+    for (const policy of ingressPolicies(config)) {
+        createKubeObject(
+            policy,
+            { provider: clusterProvider, dependsOn: namespaces },
+            `${policy.metadata.namespace}-${policy.metadata.name}`,
+        );
+    }
 }

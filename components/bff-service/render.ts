@@ -10,6 +10,9 @@ import { serviceNames, ServiceNames } from "./names";
 import { destinationRules, legacyServiceEntry, services, virtualService } from "./traffic";
 import { horizontalPodAutoscaler, jobs, podTemplate, portOf, serviceEnvironment, ServiceContext, workload } from "./workload";
 
+/** `app.kubernetes.io/component` of a service's objects and serving pods (its Jobs' pods say `job`). */
+export const BFF_COMPONENT = "bff";
+
 /** Every object of one service, by role. */
 export interface RenderedService {
     names: ServiceNames;
@@ -55,7 +58,7 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
     const labels = recommendedLabels({
         name: names.workload,
         version: service.version,
-        component: "bff",
+        component: BFF_COMPONENT,
         partOf: ctx.partOf ?? DEFAULTS.partOf,
     });
     const data = serviceEnvironment(service, ctx);

@@ -111,8 +111,7 @@ export const IMAGES = {
  * entry as soon as it can be read from the registry (`docker buildx imagetools inspect`).
  */
 export const DIGEST_PENDING: Readonly<Record<string, string>> = {
-    "fluent/fluent-bit:4.0.3":
-        "the index digest of this tag could not be read from the registry or a public record when it was pinned",
+    "fluent/fluent-bit:4.0.3": "the index digest of this tag could not be read from the registry or a public record when it was pinned",
 };
 
 /** `repository:tag@digest`, or `repository:tag` while the digest is pending. */
@@ -140,6 +139,28 @@ export const UIDS = {
     ratelimit: 65532,
     /** Istio's proxy user (see above). */
     istioProxy: 1337,
+} as const;
+
+/**
+ * Who may open connections to the pods of the namespaces this program creates (NetworkPolicies,
+ * ingress only; stacks/namespaces.ts writes them). Egress stays open: the services call backends,
+ * legacy hosts, ElastiCache, AWS APIs and istiod by name, and a NetworkPolicy can only allow
+ * addresses, not names, so an egress allow-list would break with every address change.
+ */
+export const NETWORK_DEFAULTS = {
+    /**
+     * Namespace label of the metrics scrapers (the Prometheus server, the Datadog cluster checks
+     * runners and agents): pods of a namespace labelled so may read the metrics ports of BFF and
+     * gateway pods. Label the monitoring namespace with `kubectl label namespace <ns>
+     * frontend-platform/metrics-scraper=true`. A Datadog agent on the host network comes from the
+     * node's address, which is always allowed to reach the pods of its own node.
+     */
+    metricsScraperNamespaceLabels: { "frontend-platform/metrics-scraper": "true" },
+    /**
+     * istio-proxy's metrics ports (istio.io/latest/docs/ops/deployment/application-requirements/):
+     * 15020 merged Prometheus telemetry of the agent, Envoy and the app; 15090 Envoy's own.
+     */
+    istioMetricsPorts: [15020, 15090],
 } as const;
 
 /** Defaults of a service entry's optional settings. */
