@@ -24,6 +24,8 @@ import {
 
 /** istio-proxy's status port: load balancer health checks of an IstioOperator gateway's Service. */
 const ISTIO_STATUS_PORT = 15021;
+/** kubernetes-sigs.github.io/aws-load-balancer-controller: service annotations, health check port of the targets. */
+const LB_HEALTHCHECK_PORT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port";
 
 /** One app name for every policy, so the rendered manifests keep them together per namespace. */
 const POLICY_LABELS = recommendedLabels({ name: "network-policies", component: "network-policy", partOf: DEFAULTS.partOf });
@@ -102,10 +104,16 @@ export function ingressPolicies(config: StackConfig): NetworkPolicyObject[] {
         }),
     );
     for (const gateway of config.gateways) {
+        // A load balancer health check on another port than the traffic's (AWS Load Balancer
+        // Controller's `healthcheck-port` annotation, default `traffic-port`) must pass too.
+        const healthCheckPort = Number(gateway.serviceAnnotations[LB_HEALTHCHECK_PORT_ANNOTATION]);
         const servicePorts = [
-            POD_LAYOUT.httpPort,
-            ...(gateway.tls === undefined ? [] : [POD_LAYOUT.httpsPort]),
-            ...(gateway.mode === "istioOperator" ? [ISTIO_STATUS_PORT] : []),
+            ...new Set([
+                POD_LAYOUT.httpPort,
+                ...(gateway.tls === undefined ? [] : [POD_LAYOUT.httpsPort]),
+                ...(gateway.mode === "istioOperator" ? [ISTIO_STATUS_PORT] : []),
+                ...(Number.isInteger(healthCheckPort) ? [healthCheckPort] : []),
+            ]),
         ];
         policies.push(
             allowIngress({

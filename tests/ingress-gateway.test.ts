@@ -137,7 +137,7 @@ describe("ingress gateway component (mocks)", () => {
                 if (container.name === CONTAINERS.logDirOwner) {
                     assert.equal(security.runAsUser, 0);
                     assert.deepEqual(security.capabilities, { drop: ["ALL"], add: ["CHOWN"] });
-                    assert.deepEqual(container.command, ["chown", "10101:10101", "/var/log/gateway-access"]);
+                    assert.deepEqual(container.command, ["chown", "-R", "10101:10101", "/var/log/gateway-access"]);
                 } else {
                     assert.equal(security.runAsNonRoot, true, container.name);
                     assert.equal(security.runAsUser, 10101, container.name);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionSource, ConnectionTarget, ingressAllowed, NetworkPolicyObject, selectorMatches } from "../components/shared";
 import { RunResult } from "../cli/mock-runtime";
-import { findResource, resourcesOfType, runStack } from "./support/program";
+import { editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
 /** Every NetworkPolicy a committed stack registers, as applied. */
 function policiesOf(result: RunResult): NetworkPolicyObject[] {
@@ -153,6 +153,23 @@ describe("network policies", () => {
         });
         // Dev serves plain HTTP only.
         assert.deepEqual(clients(dev)?.spec.ingress, [{ ports: [{ protocol: "TCP", port: 8080 }] }]);
+    });
+
+    it("also opens the load balancer's health check port when the Service names one", async () => {
+        const configMap = editConfig(stackFile("dev").configMap, "gateways", (gateways) => {
+            gateways[0].serviceAnnotations = { "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": "8082" };
+            return gateways;
+        });
+        const policies = policiesOf(await run(configMap));
+        const clients = policies.find((p) => p.metadata.name === "istio-ingressgateway-from-clients");
+        assert.deepEqual(clients?.spec.ingress, [
+            {
+                ports: [
+                    { protocol: "TCP", port: 8080 },
+                    { protocol: "TCP", port: 8082 },
+                ],
+            },
+        ]);
     });
 
     describe("what production's policies allow", () => {

@@ -238,7 +238,8 @@ function logDirOwnerContainer(): Container {
     return {
         name: CONTAINERS.logDirOwner,
         image: GATEWAY_DEFAULTS.nginxImage,
-        command: ["chown", `${uid}:${uid}`, LOG_OUTPUT_DIR],
+        // Recursive: the dated directories and files an earlier uid wrote must stay writable.
+        command: ["chown", "-R", `${uid}:${uid}`, LOG_OUTPUT_DIR],
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
         securityContext: {
             runAsUser: 0,
