@@ -269,7 +269,7 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
             ? []
             : hosts.map((host) => ({
                   name: tlsVolumeName(host),
-                  // Group-readable by the pod's fsGroup (101): nginx reads the key, nobody else.
+                  // Group-readable by the pod's fsGroup (the sidecars' gid): nginx reads the key, nobody else.
                   secret: { secretName: tlsSecretName(host), defaultMode: 0o440 },
               }))),
     ];
