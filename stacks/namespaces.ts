@@ -7,8 +7,8 @@
  * its network policy agent on); until then they are inert objects.
  */
 import * as k8s from "@pulumi/kubernetes";
-import { BFF_COMPONENT, LIMITER_PORT_NAME } from "../components/bff-service";
-import { DEFAULTS, NETWORK_DEFAULTS, StackConfig } from "../components/config";
+import { BFF_COMPONENT, portOf } from "../components/bff-service";
+import { DEFAULTS, NETWORK_DEFAULTS, SERVICE_DEFAULTS, StackConfig } from "../components/config";
 import { FLUENT_BIT_HTTP_PORT, POD_LAYOUT } from "../components/ingress-gateway";
 import {
     allowIngress,
@@ -65,8 +65,9 @@ export function createNamespace(
 /**
  * What the BFF and gateway pods accept, on top of their namespaces' default deny:
  * - BFF pods (`app.kubernetes.io/component: bff`; Jobs' pods are `job` and so accept nothing):
- *   the gateways' pods on the app port (`http`) and the nginx limiter's (`http-limited`), which is
- *   what their Services target; metrics scrapers on the app port and istio-proxy's metrics ports.
+ *   the gateways' pods on the services' app ports and the nginx limiter's port, which is what their
+ *   Services target; metrics scrapers on the app ports and istio-proxy's metrics ports. One policy
+ *   for the namespace, so a port of one service is open on every BFF pod (only to the gateways).
  *   No other pod may call a BFF and skip the gateway's rate limits.
  * - gateway pods: anyone (the load balancer, which keeps the client's address) on nginx's ports,
  *   the ones the gateway's Service targets, plus istio-proxy's status port where the Service
@@ -77,6 +78,12 @@ export function createNamespace(
 export function ingressPolicies(config: StackConfig): NetworkPolicyObject[] {
     const scrapers = podsInNamespacesLabelled(NETWORK_DEFAULTS.metricsScraperNamespaceLabels);
     const bffPods = { matchLabels: { "app.kubernetes.io/component": BFF_COMPONENT } };
+    // Port numbers, not names: the VPC CNI's policy controller does not resolve a named port of an
+    // ingress rule to the target pod's number (aws/amazon-network-policy-controller-k8s#81).
+    const appPorts = [...new Set(config.services.map(portOf))].sort((a, b) => a - b);
+    const servingPorts = config.services.some((s) => s.rateLimit?.local?.type === "nginx")
+        ? [...new Set([...appPorts, SERVICE_DEFAULTS.localRateLimiter.port])].sort((a, b) => a - b)
+        : appPorts;
     const policies: NetworkPolicyObject[] = [];
     if (config.gateways.length > 0) {
         policies.push(
@@ -88,7 +95,7 @@ export function ingressPolicies(config: StackConfig): NetworkPolicyObject[] {
                 rules: [
                     {
                         from: config.gateways.map((g) => podsInNamespace(g.namespace, { istio: g.name })),
-                        ports: tcpPorts("http", LIMITER_PORT_NAME),
+                        ports: tcpPorts(...servingPorts),
                     },
                 ],
             }),
@@ -100,7 +107,7 @@ export function ingressPolicies(config: StackConfig): NetworkPolicyObject[] {
             namespace: config.appNamespace,
             labels: POLICY_LABELS,
             podSelector: bffPods,
-            rules: [{ from: [scrapers], ports: tcpPorts("http", ...NETWORK_DEFAULTS.istioMetricsPorts) }],
+            rules: [{ from: [scrapers], ports: tcpPorts(...appPorts, ...NETWORK_DEFAULTS.istioMetricsPorts) }],
         }),
     );
     for (const gateway of config.gateways) {

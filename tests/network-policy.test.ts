@@ -105,7 +105,7 @@ describe("network policies", () => {
         });
     });
 
-    it("lets only the gateway pods reach the BFF pods' serving ports, and scrapers their metrics", () => {
+    it("lets only the gateway pods reach the BFF pods' serving ports (by number), and scrapers their metrics", () => {
         const byName = (name: string) => production.find((p) => p.metadata.name === name);
         assert.deepEqual(byName("bff-from-gateways")?.spec, {
             podSelector: { matchLabels: { "app.kubernetes.io/component": "bff" } },
@@ -118,9 +118,12 @@ describe("network policies", () => {
                             podSelector: { matchLabels: { istio: "istio-ingressgateway" } },
                         },
                     ],
+                    // The app ports of nodejs and ruby (3000), php (8080) and scala (9000), and the nginx limiter's.
                     ports: [
-                        { protocol: "TCP", port: "http" },
-                        { protocol: "TCP", port: "http-limited" },
+                        { protocol: "TCP", port: 3000 },
+                        { protocol: "TCP", port: 8079 },
+                        { protocol: "TCP", port: 8080 },
+                        { protocol: "TCP", port: 9000 },
                     ],
                 },
             ],
@@ -129,12 +132,24 @@ describe("network policies", () => {
             {
                 from: [{ namespaceSelector: { matchLabels: { "frontend-platform/metrics-scraper": "true" } } }],
                 ports: [
-                    { protocol: "TCP", port: "http" },
+                    { protocol: "TCP", port: 3000 },
+                    { protocol: "TCP", port: 8080 },
+                    { protocol: "TCP", port: 9000 },
                     { protocol: "TCP", port: 15020 },
                     { protocol: "TCP", port: 15090 },
                 ],
             },
         ]);
+    });
+
+    it("names every port by number: the VPC CNI's controller does not resolve named ports of ingress rules", () => {
+        for (const policy of [...production, ...dev]) {
+            for (const rule of policy.spec.ingress ?? []) {
+                for (const port of rule.ports ?? []) {
+                    assert.equal(typeof port.port, "number", `${policy.metadata.namespace}/${policy.metadata.name}: ${String(port.port)}`);
+                }
+            }
+        }
     });
 
     it("opens the gateway to clients on nginx's ports only: 8080, and 8443 with TLS", () => {
