@@ -4,7 +4,7 @@ import { BffService } from "../components/bff-service";
 import { LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
 import { HOST_ROUTES_APP, HostRoutes } from "../components/routing";
-import { createNamespace } from "./namespaces";
+import { createIngressPolicies, createNamespace } from "./namespaces";
 
 export interface AppLayer {
     namespaces: k8s.core.v1.Namespace[];
@@ -19,6 +19,7 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
         createNamespace(name, clusterProvider, name === config.appNamespace ? "enabled" : undefined),
     );
     const appNamespace = namespaces[0];
+    createIngressPolicies(config, clusterProvider, namespaces);
     const delivery = new DeliveryTargets("delivery", { config, clusterProvider });
     const services = config.services.map(
         (service) =>

@@ -133,7 +133,21 @@ describe("BFF service: workload", () => {
             runAsNonRoot: true,
             capabilities: { drop: ["ALL"] },
         });
+        // The app and its Jobs run as uid/gid 10001, whatever user the image declares.
+        const restricted = {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: "RuntimeDefault" },
+        };
+        assert.deepEqual(pod.securityContext, restricted);
         assert.equal(pod.automountServiceAccountToken, false);
+        for (const job of render(service("account-web")).jobs) {
+            const jobPod = job.kind === "CronJob" ? job.spec.jobTemplate.spec.template.spec : job.spec.template.spec;
+            assert.deepEqual(jobPod.securityContext, restricted, job.metadata.name);
+            assert.equal(jobPod.automountServiceAccountToken, false, job.metadata.name);
+        }
     });
 
     it("uses the runtime template's port unless the service sets one", () => {
@@ -412,7 +426,8 @@ describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
     it("runs the sidecar unprivileged with its own small requests, counted in the pod", () => {
         const sidecar = render(service("pc-web")).workload.spec.template.spec.containers[1];
         assert.equal(sidecar.securityContext.runAsNonRoot, true);
-        assert.equal(sidecar.securityContext.runAsUser, 101);
+        assert.equal(sidecar.securityContext.runAsUser, 10101);
+        assert.equal(sidecar.securityContext.runAsGroup, 10101);
         assert.equal(sidecar.securityContext.readOnlyRootFilesystem, true);
         assert.equal(sidecar.securityContext.privileged, undefined);
         assert.deepEqual(sidecar.resources.requests, { cpu: "50m", memory: "32Mi" });

@@ -168,7 +168,12 @@ describe("global rate limit: the ratelimit service", () => {
     it("runs a pinned image, reads its descriptors from a directory mount, and reloads them", () => {
         const deployment = production().deployment;
         const container = deployment.spec.template.spec.containers[0];
-        assert.match(container.image, /^envoyproxy\/ratelimit:[0-9a-f]{8}$/);
+        assert.equal(
+            container.image,
+            "envoyproxy/ratelimit:1e50889b@sha256:5bb3741fd6709bab1d498eae1a5807faa2113b712dfb236fb76c04a00871ffc9",
+        );
+        // The version label is the tag, not the digest.
+        assert.equal(deployment.metadata.labels["app.kubernetes.io/version"], "1e50889b");
         const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
         assert.equal(env.USE_STATSD, "false");
         assert.equal(env.RUNTIME_WATCH_ROOT, "false");
@@ -275,7 +280,15 @@ describe("global rate limit: the ratelimit service", () => {
             ["Deployment ratelimit-redis", "Service ratelimit-redis", "NetworkPolicy ratelimit-redis"],
         );
         const redis = dev.redis[0].spec.template.spec.containers[0];
-        assert.match(redis.image, /^redis:\d+\.\d+\.\d+-alpine$/);
+        assert.equal(redis.image, "redis:7.2.11-alpine@sha256:cd3e4dbac9604660d08efac21b27daa2ae91dde1e19203b49ec8567050ba093f");
+        assert.equal(dev.redis[0].metadata.labels["app.kubernetes.io/version"], "7.2.11-alpine");
+        assert.deepEqual(dev.redis[0].spec.template.spec.securityContext, {
+            runAsNonRoot: true,
+            runAsUser: 10999,
+            runAsGroup: 10999,
+            fsGroup: 10999,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         assert.deepEqual(redis.args.slice(0, 5), ["redis-server", "--save", "", "--appendonly", "no"]);
         const env = dev.deployment.spec.template.spec.containers[0].env;
         assert.deepEqual(

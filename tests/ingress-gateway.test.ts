@@ -106,7 +106,8 @@ describe("ingress gateway component (mocks)", () => {
             const template = one(objects, "Deployment").spec.template;
             assert.equal(template.metadata.labels["sidecar.istio.io/inject"], "true");
             assert.equal(template.metadata.annotations["inject.istio.io/templates"], "gateway");
-            assert.deepEqual(template.spec.containers[0], { name: "istio-proxy", image: "auto" });
+            assert.equal(template.spec.containers[0].name, "istio-proxy");
+            assert.equal(template.spec.containers[0].image, "auto");
             assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], GATEWAY_DEFAULTS.resources.proxy.requests.cpu);
             assert.equal(
                 template.metadata.annotations["sidecar.istio.io/proxyMemoryLimit"],
@@ -136,18 +137,39 @@ describe("ingress gateway component (mocks)", () => {
                 if (container.name === CONTAINERS.logDirOwner) {
                     assert.equal(security.runAsUser, 0);
                     assert.deepEqual(security.capabilities, { drop: ["ALL"], add: ["CHOWN"] });
-                    assert.deepEqual(container.command, ["chown", "101:101", "/var/log/gateway-access"]);
+                    assert.deepEqual(container.command, ["chown", "-R", "10101:10101", "/var/log/gateway-access"]);
                 } else {
                     assert.equal(security.runAsNonRoot, true, container.name);
-                    assert.equal(security.runAsUser, GATEWAY_DEFAULTS.sidecarUid, container.name);
+                    assert.equal(security.runAsUser, 10101, container.name);
+                    assert.equal(security.runAsGroup, 10101, container.name);
                     assert.deepEqual(security.capabilities, { drop: ["ALL"] });
                 }
             }
+            // istio-proxy as Istio's gateway chart runs it: the injection template sets no securityContext.
+            assert.deepEqual(spec.containers[0].securityContext, {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                runAsUser: 1337,
+                runAsGroup: 1337,
+                capabilities: { drop: ["ALL"] },
+            });
             const hostPaths = spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath !== undefined);
             assert.deepEqual(hostPaths, [
                 { name: "log-output-volume", hostPath: { path: "/var/log/istio-ingressgateway", type: "DirectoryOrCreate" } },
             ]);
-            assert.equal(spec.securityContext.fsGroup, GATEWAY_DEFAULTS.sidecarUid);
+            assert.deepEqual(spec.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 10101,
+                runAsGroup: 10101,
+                fsGroup: 10101,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+        });
+
+        it("mounts no API token in the gateway pods: istio-proxy brings its own projected istio-token", () => {
+            assert.equal(one(objects, "Deployment").spec.template.spec.automountServiceAccountToken, false);
+            assert.equal(one(objects, "ServiceAccount").automountServiceAccountToken, false);
         });
 
         it("shares the socket's emptyDir between nginx and fluent-bit, and mounts the generated files", () => {
@@ -167,11 +189,15 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(socket.emptyDir, { medium: "Memory", sizeLimit: "1Mi" });
             const fluentBit = spec.containers.find((c: { name: string }) => c.name === CONTAINERS.fluentBit);
             assert.equal(fluentBit.image, GATEWAY_DEFAULTS.fluentBitImage);
-            assert.match(fluentBit.image, /^fluent\/fluent-bit:\d+\.\d+\.\d+$/, "pinned by exact tag");
+            // Tag only while its digest is pending (components/config DIGEST_PENDING).
+            assert.equal(fluentBit.image, "fluent/fluent-bit:4.0.3");
             assert.deepEqual(fluentBit.resources, { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } });
             assert.equal(fluentBit.readinessProbe.httpGet.path, "/api/v1/metrics/prometheus");
             assert.equal(fluentBit.livenessProbe.httpGet.path, "/");
-            assert.match(spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx).image, /^nginx:\d+\.\d+\.\d+-alpine$/);
+            assert.equal(
+                spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx).image,
+                "nginx:1.28.0-alpine@sha256:30f1c0d78e0ad60901648be663a710bdadf19e4c10ac6782c235200619158284",
+            );
         });
 
         it("rolls the pods when a generated file changes (content hash of the three ConfigMaps)", async () => {

@@ -10,6 +10,9 @@ import { serviceNames, ServiceNames } from "./names";
 import { destinationRules, legacyServiceEntry, services, virtualService } from "./traffic";
 import { horizontalPodAutoscaler, jobs, podTemplate, portOf, serviceEnvironment, ServiceContext, workload } from "./workload";
 
+/** `app.kubernetes.io/component` of a service's objects and serving pods (its Jobs' pods say `job`). */
+export const BFF_COMPONENT = "bff";
+
 /** Every object of one service, by role. */
 export interface RenderedService {
     names: ServiceNames;
@@ -52,7 +55,7 @@ export function allObjects(rendered: RenderedService): KubeObject[] {
 /** Renders every Kubernetes object of one BFF service. */
 export function renderBffService(service: ServiceConfig, ctx: ServiceContext): RenderedService {
     const names = serviceNames(service, ctx.namespace);
-    const identity = { name: names.workload, component: "bff", partOf: ctx.partOf ?? DEFAULTS.partOf };
+    const identity = { name: names.workload, component: BFF_COMPONENT, partOf: ctx.partOf ?? DEFAULTS.partOf };
     // The version labels go on the workload and its pods only: a release then changes the workload
     // (one object for Argo CD to sync, one change in the plan), while the Services, routes, PDB, HPA
     // and ConfigMaps keep their bytes. Datadog and Istio read the version from the pods.

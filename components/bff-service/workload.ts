@@ -10,6 +10,7 @@ import {
     RUNTIME_DEFAULTS,
     SERVICE_DEFAULTS,
     ServiceConfig,
+    UIDS,
 } from "../config";
 import {
     assertName,
@@ -124,7 +125,7 @@ export function podTemplate(
             // Soft spread: replicas prefer different nodes and zones, but a small cluster still schedules them.
             ...softSpread(selector),
             terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
-            securityContext: restrictedPod(),
+            securityContext: restrictedPod({ uid: UIDS.app, fsGroup: UIDS.app }),
             automountServiceAccountToken: false,
         },
     };
@@ -273,7 +274,7 @@ export function jobs(service: ServiceConfig, ctx: ServiceContext, names: Service
                 ],
                 volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
                 nodeSelector: { "node-role": "worker" },
-                securityContext: restrictedPod(),
+                securityContext: restrictedPod({ uid: UIDS.app, fsGroup: UIDS.app }),
                 automountServiceAccountToken: false,
             },
         };

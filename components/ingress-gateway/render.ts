@@ -12,7 +12,7 @@
  * cert-manager ClusterIssuer and one Certificate per host.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig } from "../config";
+import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig, UIDS } from "../config";
 import {
     assertName,
     childName,
@@ -24,6 +24,7 @@ import {
     parseCpuMillis,
     recommendedLabels,
     restrictedContainer,
+    restrictedPod,
     selectorLabels,
     softSpread,
     sortKeys,
@@ -136,6 +137,15 @@ function sidecarSecurityContext(): k8s.types.input.core.v1.SecurityContext {
     return restrictedContainer({ uid: GATEWAY_DEFAULTS.sidecarUid });
 }
 
+/**
+ * istio-proxy as Istio's own gateway chart runs it (manifests/charts/gateway/templates/deployment.yaml):
+ * uid/gid 1337, restricted. The `gateway` injection template sets no securityContext of its own,
+ * so without this the container would get the pod's uid and the runtime's default capabilities.
+ */
+function proxySecurityContext(): k8s.types.input.core.v1.SecurityContext {
+    return restrictedContainer({ uid: UIDS.istioProxy });
+}
+
 const VOLUMES = {
     nginxConf: "sidecar-nginx-conf",
     errorPages: "sidecar-nginx-error-page",
@@ -215,16 +225,21 @@ function fluentBitContainer(gateway: GatewayConfig): Container {
 }
 
 /**
- * The one process that runs as root: kubelet creates the hostPath directory owned by root, and
- * fluent-bit (uid 101) must write there. It only changes the directory's owner (CHOWN capability,
- * no privilege) and exits before the sidecars start.
+ * The one process that runs as root, kept on purpose: kubelet creates a `DirectoryOrCreate`
+ * hostPath owned by root with mode 0755 (kubernetes.io/docs/concepts/storage/volumes/#hostpath),
+ * `fsGroup` does not apply to hostPath volumes, and fluent-bit (GATEWAY_DEFAULTS.sidecarUid) must
+ * write there. Every other way (the node's bootstrap creating the directory, a DaemonSet doing the
+ * chown) moves the same root step to a place the pod's review does not see. It only changes the
+ * directory's owner (CHOWN, every other capability dropped, no privilege escalation) and exits
+ * before the sidecars start.
  */
 function logDirOwnerContainer(): Container {
     const uid = GATEWAY_DEFAULTS.sidecarUid;
     return {
         name: CONTAINERS.logDirOwner,
         image: GATEWAY_DEFAULTS.nginxImage,
-        command: ["chown", `${uid}:${uid}`, LOG_OUTPUT_DIR],
+        // Recursive: the dated directories and files an earlier uid wrote must stay writable.
+        command: ["chown", "-R", `${uid}:${uid}`, LOG_OUTPUT_DIR],
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
         securityContext: {
             runAsUser: 0,
@@ -254,7 +269,7 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
             ? []
             : hosts.map((host) => ({
                   name: tlsVolumeName(host),
-                  // Group-readable by the pod's fsGroup (101): nginx reads the key, nobody else.
+                  // Group-readable by the pod's fsGroup (the sidecars' gid): nginx reads the key, nobody else.
                   secret: { secretName: tlsSecretName(host), defaultMode: 0o440 },
               }))),
     ];
@@ -404,11 +419,9 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
         }
     }
 
-    const podSecurityContext = {
-        // emptyDirs and the TLS Secrets are group-owned by the sidecars' gid.
-        fsGroup: GATEWAY_DEFAULTS.sidecarUid,
-        seccompProfile: { type: "RuntimeDefault" },
-    };
+    // Every container runs as the sidecars' uid unless it sets its own (istio-proxy, log-dir-owner);
+    // emptyDirs and the TLS Secrets are group-owned by the sidecars' gid.
+    const podSecurityContext = restrictedPod({ uid: GATEWAY_DEFAULTS.sidecarUid, fsGroup: GATEWAY_DEFAULTS.sidecarUid });
     const rendered: RenderedGateway = {
         labels,
         gatewaySelector,
@@ -434,14 +447,20 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
         const podSpec: PodSpec = {
             serviceAccountName: name,
             initContainers: pod.initContainers,
-            containers: [{ name: CONTAINERS.proxy, image: "auto" }, ...pod.containers],
+            containers: [{ name: CONTAINERS.proxy, image: "auto", securityContext: proxySecurityContext() }, ...pod.containers],
             volumes: pod.volumes,
             ...placement(selector),
             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
             securityContext: podSecurityContext,
+            // nginx and fluent-bit never call the API. istio-proxy does not use this token either: the
+            // gateway injection template mounts its own projected `istio-token` (audience istio-ca) at
+            // /var/run/secrets/tokens (istio/istio manifests/charts/istio-control/istio-discovery/files/
+            // gateway-injection-template.yaml), and istiod, not the pod, reads the TLS Secrets for SDS.
+            automountServiceAccountToken: false,
         };
         rendered.workload = [
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(name) },
+            // The identity istiod authorizes the gateway's SDS requests for; no pod mounts its token.
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(name), automountServiceAccountToken: false },
             {
                 apiVersion: "rbac.authorization.k8s.io/v1",
                 kind: "Role",
@@ -570,6 +589,8 @@ function renderIstioOperator(
                                         { path: "spec.template.spec.initContainers", value: pod.initContainers },
                                         ...pod.volumes.map((value) => ({ path: "spec.template.spec.volumes[-1]", value })),
                                         { path: "spec.template.spec.terminationGracePeriodSeconds", value: TERMINATION_GRACE_SECONDS },
+                                        // As in gatewayInjection mode: istio-proxy uses its projected istio-token.
+                                        { path: "spec.template.spec.automountServiceAccountToken", value: false },
                                     ],
                                 },
                             ],
