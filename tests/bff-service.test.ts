@@ -146,7 +146,7 @@ describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
         assert.equal(canary.stableService, "sp-web-stable");
         assert.equal(canary.maxSurge, "33%");
         assert.equal(canary.dynamicStableScale, true);
-        assert.deepEqual(canary.trafficRouting, { istio: { virtualService: { name: "sp-web", routes: ["http-sp-web-primary"] } } });
+        assert.deepEqual(canary.trafficRouting, { istio: { virtualServices: [{ name: "sp-web", routes: ["http-sp-web-primary"] }] } });
         assert.deepEqual(canary.steps, [
             { setCanaryScale: { matchTrafficWeight: true } },
             { pause: { duration: 60 } },
@@ -248,8 +248,37 @@ describe("BFF service: routing and circuit breaking", () => {
         );
         assert.deepEqual(http[0].match, [{ headers: { preview: { exact: "v2" } } }]);
         assert.deepEqual(http[1].match, [{ queryParams: { preview: { exact: "v2" } } }]);
-        assert.deepEqual(http[0].route, [{ destination: { host: "pc-web-v2.frontend.svc.cluster.local", port: { number: 3000 } } }]);
         assert.equal(http[2].match, undefined, "the primary route takes what the host route delegated");
+    });
+
+    it("sends previews of a canary service through its stable/canary split, which its Rollout moves", () => {
+        // pc-web-v2 is a canary: `preview: v2` must follow its rollout, not reach old and new pods alike.
+        const http = render(service("pc-web")).virtualService.spec.http;
+        for (const preview of http.slice(0, 2)) {
+            assert.deepEqual(preview.route, [
+                { destination: { host: "pc-web-v2-stable.frontend.svc.cluster.local", port: { number: 3000 } }, weight: 100 },
+                { destination: { host: "pc-web-v2-canary.frontend.svc.cluster.local", port: { number: 3000 } }, weight: 0 },
+            ]);
+        }
+        assert.deepEqual(render(service("pc-web-v2")).workload.spec.strategy.canary.trafficRouting, {
+            istio: {
+                virtualServices: [
+                    { name: "pc-web-v2", routes: ["http-pc-web-v2-primary"] },
+                    { name: "pc-web", routes: ["http-pc-web-preview-0", "http-pc-web-preview-1"] },
+                ],
+            },
+        });
+        assert.deepEqual(
+            render(service("pc-web")).rolloutOwnedRoutes.map((r: any) => `${r.virtualService}/${r.route}`),
+            ["pc-web/http-pc-web-primary", "pc-web/http-pc-web-preview-0", "pc-web/http-pc-web-preview-1"],
+        );
+        // A rollingUpdate target has one set of pods: its plain Service.
+        const services = productionServices().map((s) => (s.name === "pc-web-v2" ? { ...s, strategy: "rollingUpdate" as const } : s));
+        const plain = render(service("pc-web"), { ...ctx, services }).virtualService.spec.http;
+        assert.deepEqual(plain[0].route, [{ destination: { host: "pc-web-v2.frontend.svc.cluster.local", port: { number: 3000 } } }]);
+        assert.deepEqual(render(service("pc-web"), { ...ctx, services }).rolloutOwnedRoutes, [
+            { virtualService: "pc-web", route: "http-pc-web-primary" },
+        ]);
     });
 
     it("is a delegate without hosts when the service has routes, and a mesh route for its own host otherwise", () => {
@@ -362,6 +391,13 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
             job.spec.template.spec.containers[0].image,
             "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/frontend/account-web:7.3.0",
         );
+        // The PreSync hook runs before the sync applies the ConfigMap: its environment is inlined.
+        assert.equal(job.spec.template.spec.containers[0].envFrom, undefined);
+        assert.deepEqual(job.spec.template.spec.containers[0].env, [
+            { name: "RAILS_ENV", value: "production" },
+            { name: "RAILS_LOG_TO_STDOUT", value: "1" },
+            { name: "RELEASE_ENV", value: "production" },
+        ]);
         assert.equal(cron.kind, "CronJob");
         assert.equal(cron.spec.schedule, "0 4 * * *");
         assert.equal(cron.spec.concurrencyPolicy, "Forbid");
