@@ -24,6 +24,26 @@ const entry = (fields: Record<string, unknown>): ServiceConfig =>
         ...fields,
     });
 const ctx = { environment: "production", namespace: "frontend", services: productionServices() };
+
+/**
+ * The phase Argo Rollouts gives one measurement (utils/evaluate/evaluate.go, EvaluateResult): Failed
+ * when the failure condition holds, Inconclusive when neither holds, else Successful. The conditions
+ * use only `!`, `&&`, comparisons, `len`, `isNaN` and `isNil`, which mean the same in expr-lang
+ * (Argo's engine) and JavaScript; `isNil` is true for a nil result, as Argo's isNilFunc.
+ */
+function phaseOf(metric: { successCondition: string; failureCondition: string }, result: unknown): string {
+    const evaluate = (condition: string) =>
+        new Function("result", "isNil", "isNaN", "len", `return (${condition});`)(
+            result,
+            () => result === null,
+            (x: number) => Number.isNaN(x),
+            (x: unknown[]) => x.length,
+        ) as boolean;
+    if (evaluate(metric.failureCondition)) {
+        return "Failed";
+    }
+    return evaluate(metric.successCondition) ? "Successful" : "Inconclusive";
+}
 /** Rendered objects as plain data (their declared type is the generic KubeObject). */
 const render = (s: ServiceConfig, context = ctx): any => renderBffService(s, context);
 
@@ -187,18 +207,53 @@ describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
                 ],
             });
         }
-        const template = rendered.analysisTemplate;
+    });
+
+    it("measures Datadog error rate and p99 over a 5-minute window, summed, from metrics the Istio integration publishes", () => {
+        const [errors, latency] = render(service("pc-web")).analysisTemplate.spec.metrics;
+        const tags = "destination_app:{{args.service-name}},destination_version:{{args.canary-version}},kube_namespace:frontend";
+        assert.deepEqual(errors.provider, {
+            datadog: {
+                apiVersion: "v2",
+                interval: "5m",
+                aggregator: "sum",
+                queries: {
+                    ok: `sum:istio.mesh.request.count{${tags},!response_code:5*}.as_count()`,
+                    total: `sum:istio.mesh.request.count{${tags}}.as_count()`,
+                },
+                formula: "1 - ok / total",
+            },
+        });
+        assert.deepEqual(latency.provider, {
+            datadog: {
+                apiVersion: "v2",
+                interval: "5m",
+                aggregator: "percentile",
+                queries: { p99: `p99:istio.mesh.request.duration.milliseconds.bucket{${tags}}` },
+            },
+        });
+        for (const metric of [errors, latency]) {
+            assert.deepEqual([metric.interval, metric.count, metric.failureLimit, metric.inconclusiveLimit], ["1m", 3, 1, 0]);
+        }
+    });
+
+    it("makes a measurement without data Inconclusive (the rollout pauses), never Successful", () => {
+        const [errors, latency] = render(service("pc-web")).analysisTemplate.spec.metrics;
         assert.deepEqual(
-            template.spec.metrics.map((m: any) => [m.name, m.successCondition]),
+            [errors, latency].map((m: any) => [m.name, m.successCondition, m.failureCondition]),
             [
-                ["error-rate", "default(result, 0) <= 0.01"],
-                ["latency-p99", "default(result, 0) <= 800"],
+                ["error-rate", "!isNil(result) && !isNaN(result) && result <= 0.01", "!isNil(result) && !isNaN(result) && result > 0.01"],
+                ["latency-p99", "!isNil(result) && !isNaN(result) && result <= 800", "!isNil(result) && !isNaN(result) && result > 800"],
             ],
         );
-        assert.match(
-            template.spec.metrics[0].provider.datadog.queries.errors,
-            /destination_version:\{\{args\.canary-version\}\},.*response_code:5\*/,
-        );
+        // Datadog's result: nil without data, else a number (possibly NaN from 0/0).
+        assert.equal(phaseOf(errors, null), "Inconclusive");
+        assert.equal(phaseOf(errors, NaN), "Inconclusive");
+        assert.equal(phaseOf(errors, 0), "Successful");
+        assert.equal(phaseOf(errors, 0.01), "Successful");
+        assert.equal(phaseOf(errors, 0.02), "Failed");
+        assert.equal(phaseOf(latency, null), "Inconclusive");
+        assert.equal(phaseOf(latency, 1200), "Failed");
     });
 
     it("queries Istio's standard metrics when the analysis uses Prometheus", () => {
@@ -208,10 +263,29 @@ describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
         });
         const template = render(s).analysisTemplate;
         const [errors, latency] = template.spec.metrics;
-        assert.equal(errors.provider.prometheus.address, "http://prometheus.monitoring:9090");
-        assert.match(errors.provider.prometheus.query, /istio_requests_total\{reporter="destination",.*response_code=~"5\.\."\}\[2m\]/);
-        assert.match(latency.provider.prometheus.query, /^histogram_quantile\(0\.99, .*istio_request_duration_milliseconds_bucket/);
-        assert.equal(latency.successCondition, "len(result) == 0 || isNaN(result[0]) || result[0] <= 500");
+        const selector =
+            'reporter="destination",destination_workload_namespace="frontend",destination_app="{{args.service-name}}",destination_version="{{args.canary-version}}"';
+        assert.deepEqual(errors.provider, {
+            prometheus: {
+                address: "http://prometheus.monitoring:9090",
+                // No 5xx series at all is 0 errors, not an empty vector.
+                query:
+                    `(sum(rate(istio_requests_total{${selector},response_code=~"5.."}[2m])) or vector(0))` +
+                    ` / sum(rate(istio_requests_total{${selector}}[2m]))`,
+            },
+        });
+        assert.equal(
+            latency.provider.prometheus.query,
+            `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${selector}}[2m])) by (le))`,
+        );
+        assert.equal(latency.successCondition, "len(result) > 0 && !isNaN(result[0]) && result[0] <= 500");
+        assert.equal(latency.failureCondition, "len(result) > 0 && !isNaN(result[0]) && result[0] > 500");
+        // Prometheus's result is a vector: empty without series, NaN without requests (0/0).
+        assert.equal(phaseOf(latency, []), "Inconclusive");
+        assert.equal(phaseOf(latency, [NaN]), "Inconclusive");
+        assert.equal(phaseOf(latency, [420]), "Successful");
+        assert.equal(phaseOf(latency, [501]), "Failed");
+        assert.equal(phaseOf(errors, [0]), "Successful");
     });
 
     it("waits for a manual promotion on pause 0 and ends without a scale step at 100%", () => {

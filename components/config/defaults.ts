@@ -76,6 +76,11 @@ export const SERVICE_DEFAULTS = {
     scaleDownStabilizationSeconds: 300,
     /** Range of the Prometheus rate() windows in analysis queries. */
     prometheusQueryWindow: "2m",
+    /**
+     * Window of the Datadog analysis queries (`datadog.interval`): long enough that the Agent's
+     * 15 s check runs and Datadog's ingestion delay still leave minutes of data in it.
+     */
+    datadogQueryWindow: "5m",
 } as const;
 
 export type Runtime = keyof typeof RUNTIME_DEFAULTS;
