@@ -43,7 +43,7 @@ export class GlobalRateLimit extends pulumi.ComponentResource {
         args.global.limits.forEach((limit, l) => {
             const warning = limit.pathRegex === undefined ? undefined : pathRegexWarning(limit.pathRegex);
             if (warning !== undefined) {
-                pulumi.log.warn(`rateLimits.global.limits[${l}].pathRegex: ${warning}`, this);
+                void pulumi.log.warn(`rateLimits.global.limits[${l}].pathRegex: ${warning}`, this);
             }
         });
         const parent = { parent: this };
