@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { GATEWAY_DEFAULTS, hostGatewayName, parseStackConfig } from "../components/config";
-import { CONTAINERS, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
+import { CONTAINERS, gatewayVersion, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
@@ -102,15 +102,21 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(podLabels.app, "istio-ingressgateway");
         });
 
-        it("asks istiod for the gateway injection template: istio-proxy with image auto, sized by annotations", () => {
+        it("asks istiod for the gateway injection template: istio-proxy with image auto and resources on the container", () => {
             const template = one(objects, "Deployment").spec.template;
             assert.equal(template.metadata.labels["sidecar.istio.io/inject"], "true");
             assert.equal(template.metadata.annotations["inject.istio.io/templates"], "gateway");
-            assert.deepEqual(template.spec.containers[0], { name: "istio-proxy", image: "auto" });
-            assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], GATEWAY_DEFAULTS.resources.proxy.requests.cpu);
-            assert.equal(
-                template.metadata.annotations["sidecar.istio.io/proxyMemoryLimit"],
-                GATEWAY_DEFAULTS.resources.proxy.limits.memory,
+            // The gateway template neither sets resources nor reads sidecar.istio.io/proxyCPU*: the
+            // container carries them, as Istio's gateway chart does, or the HPA has no requests to divide by.
+            assert.deepEqual(template.spec.containers[0], {
+                name: "istio-proxy",
+                image: "auto",
+                resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+            });
+            assert.deepEqual(
+                Object.keys(template.metadata.annotations).filter((k) => k.startsWith("sidecar.istio.io/proxy")),
+                [],
+                "no annotation the gateway template ignores",
             );
             assert.deepEqual(
                 template.spec.containers.map((c: { name: string }) => c.name),
@@ -282,7 +288,23 @@ describe("ingress gateway component (mocks)", () => {
             }
         });
 
-        it("counts istio-proxy once in the resource report (annotations, not a second request)", () => {
+        it("labels the pods with the gateway's version, for Datadog's kube_app_version and Istio's canonical revision", () => {
+            const labels = one(objects, "Deployment").spec.template.metadata.labels;
+            assert.match(labels["app.kubernetes.io/version"], /^[0-9a-f]{12}$/);
+            assert.equal(labels.version, labels["app.kubernetes.io/version"]);
+            // Not in the selector: a new version rolls the pods, it never touches the immutable selector.
+            assert.equal(one(objects, "Deployment").spec.selector.matchLabels.version, undefined);
+            const gateway = parseStackConfig(stackFile("production").configMap).config.gateways[0];
+            assert.equal(gatewayVersion(gateway, "a"), gatewayVersion(gateway, "a"), "deterministic");
+            assert.notEqual(gatewayVersion(gateway, "a"), gatewayVersion(gateway, "b"), "changes with the configuration");
+            const bigger = {
+                ...gateway,
+                resources: { ...gateway.resources, nginx: { requests: { cpu: "1", memory: "128Mi" }, limits: { memory: "256Mi" } } },
+            };
+            assert.notEqual(gatewayVersion(bigger, "a"), gatewayVersion(gateway, "a"), "changes with the resources");
+        });
+
+        it("counts istio-proxy once in the resource report (its container's requests)", () => {
             const figures = workloadFigures(kubernetesObjects(result.resources)).find((w) => w.name === "istio-ingressgateway");
             assert.ok(figures);
             assert.equal(figures.nodeRole, "gateway");

@@ -137,7 +137,7 @@ export const GATEWAY_DEFAULTS = {
     fluentBitImage: "fluent/fluent-bit:4.0.3",
     /** uid and gid of both sidecars: nginx's user in its image. One uid, so nginx may write to the socket fluent-bit creates. */
     sidecarUid: 101,
-    /** Per-container requests and limits; istio-proxy's are set through its annotations. */
+    /** Per-container requests and limits, istio-proxy's on its container (the gateway injection template ignores the proxy annotations). */
     resources: {
         proxy: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
         nginx: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },

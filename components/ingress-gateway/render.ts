@@ -18,7 +18,6 @@ import {
     childName,
     CONTENT_HASH_ANNOTATION,
     contentHash,
-    istioProxyAnnotations,
     KubeObject,
     Labels,
     parseCpuMillis,
@@ -270,9 +269,30 @@ function placement(selector: Labels): Pick<PodSpec, "nodeSelector" | "toleration
     };
 }
 
-/** istio-proxy's requests and limits through its annotations (read by the injection template and by the resource report). */
-function proxyAnnotations(gateway: GatewayConfig): Record<string, string> {
-    return istioProxyAnnotations(resourcesOf(gateway, "proxy"));
+/**
+ * The istio-proxy container as our Deployment declares it: istiod's `gateway` injection template
+ * fills in the image (`auto`), arguments and ports but sets no `resources`, and it does not read
+ * the `sidecar.istio.io/proxyCPU*` annotations (only the sidecar template does:
+ * manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml in
+ * istio/istio). Istio's own `gateway` chart puts them on the container for that reason
+ * (manifests/charts/gateway/templates/deployment.yaml, `resources:` of `istio-proxy`). Without
+ * requests the HPA's CPU utilization of the pod is undefined and it never scales.
+ */
+function proxyContainer(gateway: GatewayConfig): Container {
+    return { name: CONTAINERS.proxy, image: "auto", resources: containerResources(resourcesOf(gateway, "proxy")) };
+}
+
+/**
+ * The gateway's release as its pods' `app.kubernetes.io/version` and `version` labels (Datadog's
+ * kube_app_version, Istio's canonical revision, which the injection template takes from
+ * `app.kubernetes.io/version`, then `version`, else "latest"). The gateway has no version of its
+ * own: it is what its pods run, so the label is a digest of the sidecar images, their
+ * configuration and the containers' resources, and changes exactly when the pods roll for them.
+ */
+export function gatewayVersion(gateway: GatewayConfig, configHash: string): string {
+    const images = [GATEWAY_DEFAULTS.nginxImage, GATEWAY_DEFAULTS.fluentBitImage];
+    const resources = (["proxy", "nginx", "fluentBit"] as const).map((c) => resourcesOf(gateway, c));
+    return contentHash({ images, configHash, resources }).slice(0, 12);
 }
 
 function hpaSpec(gateway: GatewayConfig, name: string) {
@@ -423,18 +443,24 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
     };
 
     if (gateway.mode === "gatewayInjection") {
-        const podLabels = sortKeys({ ...labels, ...gatewaySelector, "sidecar.istio.io/inject": "true" });
+        const version = gatewayVersion(gateway, hash);
+        const podLabels = sortKeys({
+            ...labels,
+            ...gatewaySelector,
+            "sidecar.istio.io/inject": "true",
+            "app.kubernetes.io/version": version,
+            version,
+        });
         const podAnnotations = sortKeys({
             [CONTENT_HASH_ANNOTATION]: hash,
             // istiod injects istio-proxy from its `gateway` template (image: auto below).
             "inject.istio.io/templates": "gateway",
             "kubectl.kubernetes.io/default-container": CONTAINERS.nginx,
-            ...proxyAnnotations(gateway),
         });
         const podSpec: PodSpec = {
             serviceAccountName: name,
             initContainers: pod.initContainers,
-            containers: [{ name: CONTAINERS.proxy, image: "auto" }, ...pod.containers],
+            containers: [proxyContainer(gateway), ...pod.containers],
             volumes: pod.volumes,
             ...placement(selector),
             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
