@@ -136,6 +136,24 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
         }
     });
 
+    it("applies nothing to the cluster directly that carries the tracking label of an Argo CD app", async () => {
+        // Argo CD 2.x tracks by `app.kubernetes.io/instance` (docs/user-guide/resource_tracking.md):
+        // an object with an app's value that is not in the app's directory is pruned by that app.
+        const result = await runStack("production");
+        const apps = new Set(resourcesOfType(result, APPLICATION).map((a) => a.name));
+        const direct = result.resources.filter(
+            (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm") && /-k8s$/.test(providerUrn(r)),
+        );
+        assert.ok(
+            direct.some((r) => r.type.endsWith(":ClusterIssuer")),
+            "the ClusterIssuer is applied directly",
+        );
+        for (const resource of direct) {
+            const instance = (resource.inputs.metadata as any)?.labels?.["app.kubernetes.io/instance"];
+            assert.ok(instance === undefined || !apps.has(instance), `${resource.type} ${resource.name} carries ${instance}`);
+        }
+    });
+
     it("creates no Application in direct mode", async () => {
         const direct = await run(
             editConfig(stackFile("production").configMap, "delivery", (d) => ({ ...d, mode: "direct" })),

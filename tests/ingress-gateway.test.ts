@@ -273,6 +273,20 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(providerOf(result, issuerResource).name, "frontend-production-k8s", "cluster-scoped: applied to the cluster");
         });
 
+        it("keeps Argo CD's tracking label off the ClusterIssuer and the Secrets cert-manager writes (not in the app's directory)", () => {
+            // With label tracking the gateway app would own them, find them missing from git and prune
+            // them: certificates re-issued until ACME's rate limits stop it.
+            const issuer = one(objects, "ClusterIssuer") as any;
+            assert.equal(issuer.metadata.labels["app.kubernetes.io/instance"], undefined);
+            assert.equal(issuer.metadata.labels["app.kubernetes.io/name"], "istio-ingressgateway");
+            for (const certificate of objects.filter((o) => o.kind === "Certificate") as any[]) {
+                assert.equal(certificate.spec.secretTemplate.labels["app.kubernetes.io/instance"], undefined, certificate.metadata.name);
+                assert.equal(certificate.spec.secretTemplate.labels["app.kubernetes.io/part-of"], "frontend");
+                // The Certificate itself is in the directory: Argo CD tracks it like the rest of the app.
+                assert.equal(certificate.metadata.labels["app.kubernetes.io/instance"], "istio-ingressgateway");
+            }
+        });
+
         it("delivers the namespaced objects through Argo CD's directory of the gateway", () => {
             for (const [kind, name] of [
                 ["Deployment", "istio-ingressgateway"],

@@ -12,7 +12,7 @@
  * (`RespectIgnoreDifferences`); every other weight, such as a migration's `legacyWeight`, is synced.
  */
 import { DEFAULTS, PLATFORM_APPS, StackConfig } from "../config";
-import { KubeObject, recommendedLabels } from "../shared";
+import { KubeObject, recommendedLabels, withoutTrackingLabel } from "../shared";
 
 /** App directory holding the child Applications (synced by `frontend-apps`). */
 export const APPLICATIONS_APP = PLATFORM_APPS.applications;
@@ -61,14 +61,20 @@ export function rolloutWeightDifferences(routes: { virtualService: string; route
 const IN_CLUSTER = "https://kubernetes.default.svc";
 const FINALIZER = "resources-finalizer.argocd.argoproj.io";
 
-function application(name: string, config: StackConfig, spec: object, annotations: Record<string, string>): KubeObject {
+function application(
+    name: string,
+    config: StackConfig,
+    spec: object,
+    annotations: Record<string, string>,
+    labels = recommendedLabels({ name, component: "delivery", partOf: DEFAULTS.partOf }),
+): KubeObject {
     return {
         apiVersion: "argoproj.io/v1alpha1",
         kind: "Application",
         metadata: {
             name,
             namespace: config.delivery.argocdNamespace,
-            labels: recommendedLabels({ name, component: "delivery", partOf: DEFAULTS.partOf }),
+            labels,
             annotations,
             // Deleting the Application deletes what it deployed.
             finalizers: [FINALIZER],
@@ -132,5 +138,8 @@ export function rootApplication(config: StackConfig): KubeObject {
             syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_RETRY },
         },
         {},
+        // Applied by Pulumi, in no app's directory: without Argo CD's tracking label, which would
+        // make it a resource of the app of the same name (itself) that git does not hold.
+        withoutTrackingLabel(recommendedLabels({ name: DEFAULTS.rootApplication, component: "delivery", partOf: DEFAULTS.partOf })),
     );
 }

@@ -26,6 +26,7 @@ import {
     selectorLabels,
     softSpread,
     sortKeys,
+    withoutTrackingLabel,
 } from "../shared";
 import {
     FLUENT_BIT_CONFIG_DIR,
@@ -392,10 +393,17 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
     const certificates: KubeObject[] = [];
     if (tls !== undefined) {
         const { acme, ca } = tls.issuer;
+        // Neither the ClusterIssuer (applied by Pulumi to the cluster) nor the Secrets cert-manager
+        // writes are in the gateway app's directory: with the gateway app's tracking label they would
+        // be its resources missing from git, pruned, and the certificates issued again until ACME's
+        // rate limits stop it. Argo CD tracks by the `app.kubernetes.io/instance` label in 2.x (or
+        // when `application.resourceTrackingMethod: label`; the key is `application.instanceLabelKey`):
+        // argo-cd docs/user-guide/resource_tracking.md, docs/operator-manual/upgrading/2.14-3.0.md.
+        const untracked = withoutTrackingLabel(labels);
         clusterIssuer = {
             apiVersion: "cert-manager.io/v1",
             kind: "ClusterIssuer",
-            metadata: { name: names.clusterIssuer, labels },
+            metadata: { name: names.clusterIssuer, labels: untracked },
             spec:
                 acme !== undefined
                     ? {
@@ -418,7 +426,7 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
                     dnsNames: [host.hostname],
                     issuerRef: { name: names.clusterIssuer, kind: "ClusterIssuer", group: "cert-manager.io" },
                     privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
-                    secretTemplate: { labels },
+                    secretTemplate: { labels: untracked },
                 },
             });
         }
