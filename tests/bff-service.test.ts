@@ -497,7 +497,7 @@ describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
         const pod = rendered.workload.spec.template.spec;
         const sidecar = pod.containers.find((c: any) => c.name === "rate-limiter");
         assert.ok(sidecar, "sidecar present");
-        assert.deepEqual(sidecar.ports, [{ name: "http-limited", containerPort: 8079, protocol: "TCP" }]);
+        assert.deepEqual(sidecar.ports[0], { name: "http-limited", containerPort: 8079, protocol: "TCP" });
         for (const svc of rendered.services) {
             assert.equal(svc.spec.ports[0].targetPort, "http-limited", svc.metadata.name);
             assert.equal(svc.spec.ports[0].port, 3000, "callers and VirtualServices keep the service port");
@@ -517,6 +517,28 @@ describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
         assert.equal(sidecar.securityContext.readOnlyRootFilesystem, true);
         assert.equal(sidecar.securityContext.privileged, undefined);
         assert.deepEqual(sidecar.resources.requests, { cpu: "50m", memory: "32Mi" });
+    });
+
+    it("restarts a limiter that stops answering: liveness on nginx's own /healthz, on a port no Service targets", () => {
+        const rendered = render(service("pc-web"));
+        const sidecar = rendered.workload.spec.template.spec.containers[1];
+        assert.deepEqual(sidecar.livenessProbe, {
+            httpGet: { path: "/healthz", port: "limiter-health" },
+            periodSeconds: 10,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+        });
+        assert.deepEqual(sidecar.ports, [
+            { name: "http-limited", containerPort: 8079, protocol: "TCP" },
+            { name: "limiter-health", containerPort: 8078, protocol: "TCP" },
+        ]);
+        assert.match(rendered.limiterConfigMap.data["nginx.conf"], /listen 8078;\s+location = \/healthz \{\s+return 204;/);
+        for (const svc of rendered.services) {
+            assert.deepEqual(
+                svc.spec.ports.map((p: any) => p.targetPort),
+                ["http-limited"],
+            );
+        }
     });
 
     it("rolls the pods when the limit changes", () => {

@@ -70,6 +70,8 @@ export const SERVICE_DEFAULTS = {
     /** nginx leaky-bucket sidecar: a high port (it runs unprivileged, as its image's uid 101). */
     localRateLimiter: {
         port: 8079,
+        /** nginx's own /healthz for the liveness probe, on a port no Service targets. */
+        healthPort: 8078,
         uid: 101,
         resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "250m", memory: "64Mi" } },
     },
