@@ -475,7 +475,44 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
         assert.equal(cron.kind, "CronJob");
         assert.equal(cron.spec.schedule, "0 4 * * *");
         assert.equal(cron.spec.concurrencyPolicy, "Forbid");
+        // 04:00 in the stack's time zone, not in the controller manager's (UTC on EKS).
+        assert.equal(cron.spec.timeZone, "Asia/Tokyo");
         assert.equal(cron.spec.jobTemplate.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
+    });
+
+    it("reads CronJob schedules in the job's time zone, else the stack's, and refuses a time zone without a schedule", () => {
+        const withJobs = (jobs: unknown[], stackTimeZone?: string) => {
+            let configMap = editConfig(stackFile("production").configMap, "services", (services) => {
+                services.find((s: any) => s.name === "account-web").jobs = jobs;
+                return services;
+            });
+            if (stackTimeZone !== undefined) {
+                configMap = { ...configMap, "bff-platform:timeZone": stackTimeZone };
+            }
+            return parseStackConfig(configMap).config;
+        };
+        const cronOf = (config: any) =>
+            renderBffService(
+                config.services.find((s: any) => s.name === "account-web"),
+                { ...ctx, timeZone: config.timeZone },
+            ).jobs[0] as any;
+        const nightly = { name: "purge", schedule: "0 4 * * *", command: ["bin/rails", "sessions:purge"] };
+        assert.equal(cronOf(withJobs([nightly])).spec.timeZone, "Asia/Tokyo", "the default stack time zone");
+        assert.equal(cronOf(withJobs([nightly], "Europe/Berlin")).spec.timeZone, "Europe/Berlin");
+        assert.equal(cronOf(withJobs([{ ...nightly, timeZone: "UTC" }], "Europe/Berlin")).spec.timeZone, "UTC");
+        assert.throws(
+            () => withJobs([{ name: "migrate", timeZone: "UTC", command: ["bin/rails", "db:migrate"] }]),
+            (e: any) =>
+                e.problems.some((p: string) =>
+                    /services\[\d+\]\.jobs\[0\]\.timeZone: applies to a scheduled job \(a CronJob\) only: set schedule, or remove timeZone/.test(
+                        p,
+                    ),
+                ),
+        );
+        assert.throws(
+            () => withJobs([{ ...nightly, timeZone: "Tokyo time" }]),
+            (e: any) => e.problems.some((p: string) => /jobs\[0\]\.timeZone: "Tokyo time" must be an IANA time zone name/.test(p)),
+        );
     });
 
     it("validates every object of every production service against the upstream schemas", async () => {

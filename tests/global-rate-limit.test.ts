@@ -445,6 +445,12 @@ describe("global rate limit in the program", () => {
         assert.equal(group.inputs.transitEncryptionEnabled, true);
         assert.equal(group.inputs.atRestEncryptionEnabled, true);
         assert.equal(group.inputs.authToken, SECRET_MARKER);
+        // A new token is added beside the old one (no client cut off); the README's rotation ends with SET.
+        assert.equal(group.inputs.authTokenUpdateStrategy, "ROTATE");
+        assert.equal(
+            findResource(result, "random:index/randomPassword:RandomPassword", "frontend-production-ratelimit-auth").inputs.special,
+            false,
+        );
         assert.equal(group.inputs.automaticFailoverEnabled, true);
         const config = configOf("production");
         const subnets = findResource(result, "aws:elasticache/subnetGroup:SubnetGroup", "frontend-production-ratelimit");

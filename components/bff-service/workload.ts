@@ -39,6 +39,8 @@ export interface ServiceContext {
     partOf?: string;
     /** Every service of the stack: previews and mirrors point at them. Default: none. */
     services?: ServiceConfig[];
+    /** The stack's time zone, of CronJob schedules without their own. Default: `DEFAULTS.timeZone`. */
+    timeZone?: string;
 }
 
 export function portOf(service: ServiceConfig): number {
@@ -318,6 +320,9 @@ export function jobs(service: ServiceConfig, ctx: ServiceContext, labels: Labels
             },
             spec: {
                 schedule: job.schedule,
+                // Without it the schedule is read in kube-controller-manager's time zone (UTC on EKS);
+                // `timeZone` is stable since Kubernetes 1.27 (KEP 3140).
+                timeZone: job.timeZone ?? ctx.timeZone ?? DEFAULTS.timeZone,
                 // A run still going when the next is due is left alone, not doubled.
                 concurrencyPolicy: "Forbid",
                 startingDeadlineSeconds: 300,

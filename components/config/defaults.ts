@@ -105,6 +105,8 @@ export const DEFAULTS = {
     nodeDiskSizeGiB: 50,
     /** Namespace of the BFF workloads (Argo CD child Applications deploy here). */
     appNamespace: "frontend",
+    /** The stack's time zone: CronJob schedules are read in it (the team's, as the access log's). */
+    timeZone: "Asia/Tokyo",
     /** Namespace of the ingress gateway and its sidecars. */
     gatewayNamespace: "frontend-gateway",
     /** `app.kubernetes.io/part-of` of everything this program creates. */
