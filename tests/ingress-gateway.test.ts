@@ -384,6 +384,11 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(patchesAt("spec.template.spec.containers[-1]"), injected.pod.containers);
             assert.deepEqual(patchesAt("spec.template.spec.volumes[-1]"), injected.pod.volumes);
             assert.deepEqual(patchesAt("spec.template.spec.initContainers"), [injected.pod.initContainers]);
+            // The pods' version labels, the same value as in injection mode; `\.` is a dot inside the key.
+            const version = one(injected.workload, "Deployment").spec.template.metadata.labels.version;
+            assert.match(version, /^[0-9a-f]{12}$/);
+            assert.deepEqual(patchesAt("spec.template.metadata.labels.version"), [version]);
+            assert.deepEqual(patchesAt("spec.template.metadata.labels.app\\.kubernetes\\.io/version"), [version]);
             for (const patch of overlay.patches) {
                 assert.doesNotMatch(patch.path, /\[\d+\]/, "no hand-kept index into Istio's lists");
             }

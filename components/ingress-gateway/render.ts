@@ -450,8 +450,8 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
         pod,
     };
 
+    const version = gatewayVersion(gateway, hash);
     if (gateway.mode === "gatewayInjection") {
-        const version = gatewayVersion(gateway, hash);
         const podLabels = sortKeys({
             ...labels,
             ...gatewaySelector,
@@ -531,6 +531,7 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
             labels,
             gatewaySelector,
             hash,
+            version,
             pod,
             podSecurityContext,
         });
@@ -551,6 +552,7 @@ function renderIstioOperator(
         labels: Labels;
         gatewaySelector: Labels;
         hash: string;
+        version: string;
         pod: RenderedGateway["pod"];
         podSecurityContext: Record<string, unknown>;
     },
@@ -604,6 +606,11 @@ function renderIstioOperator(
                                         { path: "spec.template.spec.initContainers", value: pod.initContainers },
                                         ...pod.volumes.map((value) => ({ path: "spec.template.spec.volumes[-1]", value })),
                                         { path: "spec.template.spec.terminationGracePeriodSeconds", value: TERMINATION_GRACE_SECONDS },
+                                        // The pods' version labels (not in `label`, which is also the
+                                        // Deployment's immutable selector). `\.` keeps a dot inside a key
+                                        // (istio/istio operator/pkg/util/path.go, PathFromString/splitEscaped).
+                                        { path: "spec.template.metadata.labels.version", value: parts.version },
+                                        { path: "spec.template.metadata.labels.app\\.kubernetes\\.io/version", value: parts.version },
                                     ],
                                 },
                             ],
