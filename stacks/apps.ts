@@ -25,7 +25,13 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
         (service) =>
             new BffService(
                 service.name,
-                { service, environment: config.environment, namespace: config.appNamespace, services: config.services },
+                {
+                    service,
+                    environment: config.environment,
+                    namespace: config.appNamespace,
+                    services: config.services,
+                    timeZone: config.timeZone,
+                },
                 { provider: delivery.providerFor(service.name), dependsOn: [appNamespace] },
             ),
     );

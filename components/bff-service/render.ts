@@ -7,7 +7,15 @@ import { KubeObject, Labels, recommendedLabels } from "../shared";
 import { analysisTemplate } from "./analysis";
 import { envoyLocalRateLimit, limiterConfigMap } from "./local-rate-limit";
 import { serviceNames, ServiceNames } from "./names";
-import { destinationRules, legacyServiceEntry, services, virtualService } from "./traffic";
+import {
+    destinationRules,
+    legacyServiceEntry,
+    rolloutOwnedRoutes,
+    RolloutRoute,
+    rolloutVirtualServices,
+    services,
+    virtualService,
+} from "./traffic";
 import { horizontalPodAutoscaler, jobs, podTemplate, portOf, serviceEnvironment, ServiceContext, workload } from "./workload";
 
 /** `app.kubernetes.io/component` of a service's objects and serving pods (its Jobs' pods say `job`). */
@@ -32,6 +40,8 @@ export interface RenderedService {
     limiterConfigMap?: KubeObject;
     /** istio-proxy token bucket (local limit of type envoy). */
     localRateLimitFilter?: KubeObject;
+    /** Routes of the service's VirtualService whose weights a Rollout moves (Argo CD must ignore them). */
+    rolloutOwnedRoutes: RolloutRoute[];
 }
 
 /** All objects of a rendered service, ConfigMap first (the workload depends on it). */
@@ -70,7 +80,14 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
     };
     const limiter = limiterConfigMap(service, ctx.namespace, names, labels, portOf(service));
     const mounted = { [names.configMap]: data, ...(limiter === undefined ? {} : { [names.limiterConfigMap]: limiter.data }) };
-    const theWorkload = workload(service, ctx, names, versionedLabels, podTemplate(service, ctx, names, versionedLabels, mounted));
+    const theWorkload = workload(
+        service,
+        ctx,
+        names,
+        versionedLabels,
+        podTemplate(service, ctx, names, versionedLabels, mounted),
+        rolloutVirtualServices(service, ctx),
+    );
     return {
         names,
         labels,
@@ -89,8 +106,9 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
         horizontalPodAutoscaler: horizontalPodAutoscaler(service, ctx, names, labels, theWorkload),
         analysisTemplate: analysisTemplate(service, ctx, names, labels),
         legacyServiceEntry: legacyServiceEntry(service, ctx, names, labels),
-        jobs: jobs(service, ctx, names, labels),
+        jobs: jobs(service, ctx, labels),
         limiterConfigMap: limiter,
         localRateLimitFilter: envoyLocalRateLimit(service, ctx.namespace, names, labels, portOf(service)),
+        rolloutOwnedRoutes: rolloutOwnedRoutes(service, ctx),
     };
 }

@@ -188,12 +188,19 @@ export const SERVICE_DEFAULTS = {
     /** nginx leaky-bucket sidecar: a high port (it runs unprivileged, as the gateway sidecars' uid). */
     localRateLimiter: {
         port: 8079,
+        /** nginx's own /healthz for the liveness probe, on a port no Service targets. */
+        healthPort: 8078,
         uid: UIDS.gatewaySidecars,
         resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "250m", memory: "64Mi" } },
     },
     scaleDownStabilizationSeconds: 300,
     /** Range of the Prometheus rate() windows in analysis queries. */
     prometheusQueryWindow: "2m",
+    /**
+     * Window of the Datadog analysis queries (`datadog.interval`): long enough that the Agent's
+     * 15 s check runs and Datadog's ingestion delay still leave minutes of data in it.
+     */
+    datadogQueryWindow: "5m",
 } as const;
 
 export type Runtime = keyof typeof RUNTIME_DEFAULTS;
@@ -216,6 +223,8 @@ export const DEFAULTS = {
     nodeDiskSizeGiB: 50,
     /** Namespace of the BFF workloads (Argo CD child Applications deploy here). */
     appNamespace: "frontend",
+    /** The stack's time zone: CronJob schedules are read in it (the team's, as the access log's). */
+    timeZone: "Asia/Tokyo",
     /** Namespace of the ingress gateway and its sidecars. */
     gatewayNamespace: "frontend-gateway",
     /** `app.kubernetes.io/part-of` of everything this program creates. */
@@ -255,7 +264,7 @@ export const GATEWAY_DEFAULTS = {
      * no user at all).
      */
     sidecarUid: UIDS.gatewaySidecars,
-    /** Per-container requests and limits; istio-proxy's are set through its annotations. */
+    /** Per-container requests and limits, istio-proxy's on its container (the gateway injection template ignores the proxy annotations). */
     resources: {
         proxy: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
         nginx: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },

@@ -18,7 +18,6 @@ import {
     childName,
     CONTENT_HASH_ANNOTATION,
     contentHash,
-    istioProxyAnnotations,
     KubeObject,
     Labels,
     parseCpuMillis,
@@ -28,6 +27,7 @@ import {
     selectorLabels,
     softSpread,
     sortKeys,
+    withoutTrackingLabel,
 } from "../shared";
 import {
     FLUENT_BIT_CONFIG_DIR,
@@ -285,9 +285,35 @@ function placement(selector: Labels): Pick<PodSpec, "nodeSelector" | "toleration
     };
 }
 
-/** istio-proxy's requests and limits through its annotations (read by the injection template and by the resource report). */
-function proxyAnnotations(gateway: GatewayConfig): Record<string, string> {
-    return istioProxyAnnotations(resourcesOf(gateway, "proxy"));
+/**
+ * The istio-proxy container as our Deployment declares it: istiod's `gateway` injection template
+ * fills in the image (`auto`), arguments and ports but sets no `resources`, and it does not read
+ * the `sidecar.istio.io/proxyCPU*` annotations (only the sidecar template does:
+ * manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml in
+ * istio/istio). Istio's own `gateway` chart puts them on the container for that reason
+ * (manifests/charts/gateway/templates/deployment.yaml, `resources:` of `istio-proxy`). Without
+ * requests the HPA's CPU utilization of the pod is undefined and it never scales.
+ */
+function proxyContainer(gateway: GatewayConfig): Container {
+    return {
+        name: CONTAINERS.proxy,
+        image: "auto",
+        resources: containerResources(resourcesOf(gateway, "proxy")),
+        securityContext: proxySecurityContext(),
+    };
+}
+
+/**
+ * The gateway's release as its pods' `app.kubernetes.io/version` and `version` labels (Datadog's
+ * kube_app_version, Istio's canonical revision, which the injection template takes from
+ * `app.kubernetes.io/version`, then `version`, else "latest"). The gateway has no version of its
+ * own: it is what its pods run, so the label is a digest of the sidecar images, their
+ * configuration and the containers' resources, and changes exactly when the pods roll for them.
+ */
+export function gatewayVersion(gateway: GatewayConfig, configHash: string): string {
+    const images = [GATEWAY_DEFAULTS.nginxImage, GATEWAY_DEFAULTS.fluentBitImage];
+    const resources = (["proxy", "nginx", "fluentBit"] as const).map((c) => resourcesOf(gateway, c));
+    return contentHash({ images, configHash, resources }).slice(0, 12);
 }
 
 function hpaSpec(gateway: GatewayConfig, name: string) {
@@ -387,10 +413,17 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
     const certificates: KubeObject[] = [];
     if (tls !== undefined) {
         const { acme, ca } = tls.issuer;
+        // Neither the ClusterIssuer (applied by Pulumi to the cluster) nor the Secrets cert-manager
+        // writes are in the gateway app's directory: with the gateway app's tracking label they would
+        // be its resources missing from git, pruned, and the certificates issued again until ACME's
+        // rate limits stop it. Argo CD tracks by the `app.kubernetes.io/instance` label in 2.x (or
+        // when `application.resourceTrackingMethod: label`; the key is `application.instanceLabelKey`):
+        // argo-cd docs/user-guide/resource_tracking.md, docs/operator-manual/upgrading/2.14-3.0.md.
+        const untracked = withoutTrackingLabel(labels);
         clusterIssuer = {
             apiVersion: "cert-manager.io/v1",
             kind: "ClusterIssuer",
-            metadata: { name: names.clusterIssuer, labels },
+            metadata: { name: names.clusterIssuer, labels: untracked },
             spec:
                 acme !== undefined
                     ? {
@@ -413,7 +446,7 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
                     dnsNames: [host.hostname],
                     issuerRef: { name: names.clusterIssuer, kind: "ClusterIssuer", group: "cert-manager.io" },
                     privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
-                    secretTemplate: { labels },
+                    secretTemplate: { labels: untracked },
                 },
             });
         }
@@ -435,19 +468,25 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
         pod,
     };
 
+    const version = gatewayVersion(gateway, hash);
     if (gateway.mode === "gatewayInjection") {
-        const podLabels = sortKeys({ ...labels, ...gatewaySelector, "sidecar.istio.io/inject": "true" });
+        const podLabels = sortKeys({
+            ...labels,
+            ...gatewaySelector,
+            "sidecar.istio.io/inject": "true",
+            "app.kubernetes.io/version": version,
+            version,
+        });
         const podAnnotations = sortKeys({
             [CONTENT_HASH_ANNOTATION]: hash,
             // istiod injects istio-proxy from its `gateway` template (image: auto below).
             "inject.istio.io/templates": "gateway",
             "kubectl.kubernetes.io/default-container": CONTAINERS.nginx,
-            ...proxyAnnotations(gateway),
         });
         const podSpec: PodSpec = {
             serviceAccountName: name,
             initContainers: pod.initContainers,
-            containers: [{ name: CONTAINERS.proxy, image: "auto", securityContext: proxySecurityContext() }, ...pod.containers],
+            containers: [proxyContainer(gateway), ...pod.containers],
             volumes: pod.volumes,
             ...placement(selector),
             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
@@ -516,6 +555,7 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
             labels,
             gatewaySelector,
             hash,
+            version,
             pod,
             podSecurityContext,
         });
@@ -536,6 +576,7 @@ function renderIstioOperator(
         labels: Labels;
         gatewaySelector: Labels;
         hash: string;
+        version: string;
         pod: RenderedGateway["pod"];
         podSecurityContext: Record<string, unknown>;
     },
@@ -591,6 +632,11 @@ function renderIstioOperator(
                                         { path: "spec.template.spec.terminationGracePeriodSeconds", value: TERMINATION_GRACE_SECONDS },
                                         // As in gatewayInjection mode: istio-proxy uses its projected istio-token.
                                         { path: "spec.template.spec.automountServiceAccountToken", value: false },
+                                        // The pods' version labels (not in `label`, which is also the
+                                        // Deployment's immutable selector). `\.` keeps a dot inside a key
+                                        // (istio/istio operator/pkg/util/path.go, PathFromString/splitEscaped).
+                                        { path: "spec.template.metadata.labels.version", value: parts.version },
+                                        { path: "spec.template.metadata.labels.app\\.kubernetes\\.io/version", value: parts.version },
                                     ],
                                 },
                             ],
