@@ -76,12 +76,13 @@ describe("nginx sidecar (real nginx on loopback)", function () {
             healthPort: 18082,
             proxyHttpPort: 13000,
             proxyHttpsPort: 13443,
+            syslogPort: 15140,
         });
         const render = (l: SidecarLayout) =>
             renderNginxConf({ gateway, hosts: TEST_HOSTS, workerProcesses: nginxWorkerProcesses(gateway), layout: l });
         let loopback = render(layout);
         const back: [string | number, string | number][] = [
-            [layout.socketPath, POD_LAYOUT.socketPath],
+            ["syslog:server=127.0.0.1:15140,", "syslog:server=127.0.0.1:5140,"],
             [layout.cacheDir, POD_LAYOUT.cacheDir],
             [layout.pidDir, POD_LAYOUT.pidDir],
             [layout.errorPagesDir, POD_LAYOUT.errorPagesDir],

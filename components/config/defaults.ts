@@ -132,13 +132,19 @@ export const GATEWAY_DEFAULTS = {
     fluentBitImage: "fluent/fluent-bit:4.0.3",
     /** uid and gid of both sidecars: nginx's user in its image. One uid, so nginx may write to the socket fluent-bit creates. */
     sidecarUid: 101,
-    /** Per-container requests and limits; istio-proxy's are set through its annotations. */
+    /**
+     * Per-container requests and limits; istio-proxy's are set through its annotations.
+     * fluent-bit's are derived from `ratedRequestsPerSecond` (components/ingress-gateway/fluent-bit.ts).
+     */
     resources: {
         proxy: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
         nginx: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-        /** The seed's figures: requests equal limits. */
-        fluentBit: { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } },
     },
+    /**
+     * Requests/s one gateway pod is rated for: its access log keeps every record up to this load
+     * (measured by `npm run bench`), and fluent-bit's CPU request and socket buffer are sized for it.
+     */
+    ratedRequestsPerSecond: 1000,
     /** Time zone of the access log's dated directories (the handbook's nginx ran with TZ=Asia/Tokyo). */
     accessLogTimeZone: "Asia/Tokyo",
     /** Directory on the gateway node where fluent-bit writes the access log (read by the node's fluentd). */
