@@ -315,6 +315,8 @@ export interface SidecarNginx {
     receiver: SyslogReceiver;
     /** nginx's stderr (its error log). */
     errors(): string;
+    /** SIGQUIT to nginx (the pod's stop signal), the receiver left running; resolves when nginx has exited. */
+    quit(): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -329,6 +331,8 @@ export interface StartOptions {
     receiveBufferBytes?: number;
     /** A reader that stalls on a schedule (a throttled fluent-bit). */
     stall?: ReceiverOptions["stall"];
+    /** nginx's worker_shutdown_timeout, as the pod's shutdown plan renders it (default: none). */
+    shutdownTimeoutSeconds?: number;
 }
 
 /** Group of the unprivileged user nginx's workers run as when the tests run as root. */
@@ -381,7 +385,13 @@ export async function startSidecarNginx(options: StartOptions): Promise<SidecarN
         writeFileSync(join(layout.tlsDir, hostName, "tls.crt"), certificate.crt, { mode: 0o644 });
         writeFileSync(join(layout.tlsDir, hostName, "tls.key"), certificate.key, { mode: 0o644 });
     }
-    const conf = renderNginxConf({ gateway, hosts, workerProcesses: nginxWorkerProcesses(gateway), layout });
+    const conf = renderNginxConf({
+        gateway,
+        hosts,
+        workerProcesses: nginxWorkerProcesses(gateway),
+        shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
+        layout,
+    });
     const confPath = join(dir, "nginx.conf");
     writeFileSync(confPath, conf, { mode: 0o644 });
     const target: ReceiverTarget =
@@ -413,7 +423,8 @@ export async function startSidecarNginx(options: StartOptions): Promise<SidecarN
         await stop();
         throw error;
     }
-    return { layout, dir, conf, receiver, errors: () => stderr, stop };
+    const quit = () => stopChild(child, "SIGQUIT", 30_000);
+    return { layout, dir, conf, receiver, errors: () => stderr, quit, stop };
 }
 
 async function waitForHealth(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
