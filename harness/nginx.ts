@@ -1,12 +1,12 @@
 /**
- * The gateway's nginx sidecar, run for real on loopback: the harness the tests and the benchmark
- * (`bench/nginx.ts`) share.
+ * The gateway's nginx sidecar, run for real on loopback: the harness the tests and the benchmarks
+ * (`bench/nginx.ts`, `bench/access-log.ts`) share.
  *
  * The harness starts Debian's nginx with the rendered nginx.conf, changed only by the paths and
  * ports of its {@link SidecarLayout}, in front of upstreams the caller starts; a small LuaJIT
- * program receives the access log on the unix datagram socket, as fluent-bit does in the pod.
+ * program receives the access log on loopback UDP, as fluent-bit does in the pod (or on a unix
+ * datagram socket, the seed's transport), and can stall like a busy fluent-bit.
  * Everything listens on 127.0.0.1 and is stopped by the caller (and killed on process exit).
- *
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
