@@ -108,7 +108,7 @@ export async function benchNginx(options: { seconds: number; concurrency: number
         console.log(
             `bench-nginx: keep-alive GET, ${options.concurrency} concurrent, ${options.seconds} s per target (at most ${maxRequests} requests), ` +
                 `127.0.0.1 only; the production gateway's nginx.conf (loopback paths and ports) with ${nginxWorkerProcesses(gateway)} worker(s), ` +
-                "its JSON access log received on the unix socket",
+                "its JSON access log received on loopback UDP",
         );
         // Warm-up of both paths (JIT, keep-alive pools).
         await load(upstream.port, headers, 0.5, options.concurrency, 2000);
