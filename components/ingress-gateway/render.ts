@@ -80,10 +80,14 @@ export function durationSeconds(duration: string): number {
  *    request still open after `nginxShutdownTimeoutSeconds` (nginx's worker_shutdown_timeout: the
  *    longest route timeout + 5 s) is closed.
  * 2. istio-proxy gets SIGTERM at once and keeps forwarding for `proxyDrainSeconds`
- *    (`terminationDrainDuration`, Istio's default is 5 s), which ends after nginx has exited.
+ *    (`terminationDrainDuration`: "on SIGTERM istio-agent tells Envoy to start draining, sleeps
+ *    for it, then kills Envoy"; default 5 s, https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#ProxyConfig),
+ *    which ends after nginx has exited.
  * 3. fluent-bit, a native sidecar (an init container with `restartPolicy: Always`), is stopped by
- *    the kubelet only after nginx and istio-proxy have exited, so it reads every record nginx
- *    wrote; then it flushes for up to Grace seconds.
+ *    the kubelet only after nginx and istio-proxy have exited ("the kubelet postpones terminating
+ *    sidecar containers until the main application container has fully stopped",
+ *    https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/), so it reads every
+ *    record nginx wrote; then it flushes for up to Grace seconds.
  * 4. `terminationGracePeriodSeconds` covers all of it.
  */
 export function shutdownPlan(longestRequestSeconds: number) {
@@ -102,7 +106,11 @@ export function shutdownPlan(longestRequestSeconds: number) {
 
 export type ShutdownPlan = ReturnType<typeof shutdownPlan>;
 
-/** Pod annotation with istio-proxy's ProxyConfig (read by injection and by pilot-agent from the pod's annotations). */
+/**
+ * Pod annotation with istio-proxy's ProxyConfig: merged at injection, and read by pilot-agent from
+ * the pod's annotations file (/etc/istio/pod/annotations, Downward API) when it starts
+ * (istio/istio pilot/cmd/pilot-agent/config: ConstructProxyConfig), so it applies in both modes.
+ */
 export const PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
 
 /** Where the gateway goes and what it belongs to. */
