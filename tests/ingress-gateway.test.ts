@@ -175,7 +175,8 @@ describe("ingress gateway component (mocks)", () => {
                 "log-output-volume": "/var/log/gateway-access",
             });
             assert.deepEqual(spec.volumes.find((v: { name: string }) => v.name === "sidecar-fluent-bit-storage").emptyDir, {
-                sizeLimit: "1Gi",
+                medium: "Memory",
+                sizeLimit: "64Mi",
             });
             const nginxConf = one(objects, "ConfigMap", "istio-ingressgateway-nginx").data["nginx.conf"];
             assert.match(nginxConf, /access_log syslog:server=127\.0\.0\.1:5140,nohostname,tag=nginx json_access_format;/);
@@ -192,24 +193,29 @@ describe("ingress gateway component (mocks)", () => {
             assert.match(container(CONTAINERS.nginx).image, /^nginx:\d+\.\d+\.\d+-alpine$/);
         });
 
-        it("sizes fluent-bit from the rated load: CPU requested, never limited (throttling lost records); memory fixed", () => {
+        it("sizes fluent-bit from the rated load: CPU requested, never limited (throttling lost records); memory = engine + tmpfs buffer", () => {
             const fluentBitOf = (objs: KubeObject[]) =>
                 (one(objs, "Deployment").spec.template.spec.initContainers as { name: string; resources: unknown }[]).find(
                     (c) => c.name === CONTAINERS.fluentBit,
                 );
-            assert.deepEqual(fluentBitOf(objects)?.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "128Mi" } });
+            assert.deepEqual(fluentBitOf(objects)?.resources, { requests: { cpu: "150m", memory: "192Mi" }, limits: { memory: "192Mi" } });
             const rated = parseStackConfig(productionWith((g) => (g.ratedRequestsPerSecond = 3000))).config.gateways[0];
             const config = parseStackConfig(productionWith(() => undefined)).config;
             const rendered = renderIngressGateway(rated, { hosts: config.hosts });
             assert.deepEqual(rendered.pod.initContainers.find((c) => c.name === CONTAINERS.fluentBit)?.resources, {
-                requests: { cpu: "300m", memory: "128Mi" },
-                limits: { memory: "128Mi" },
+                requests: { cpu: "450m", memory: "304Mi" },
+                limits: { memory: "304Mi" },
             });
             const conf = rendered.configMaps.find((c) => c.metadata.name === "istio-ingressgateway-fluent-bit")?.data as Record<
                 string,
                 string
             >;
             assert.match(conf["fluent-bit.conf"], /^ {4}Receive_Buffer_Size 720896$/m, "0.1 s of 3000 records/s at 2400 bytes each");
+            assert.deepEqual(
+                rendered.pod.volumes.find((v) => v.name === "sidecar-fluent-bit-storage"),
+                { name: "sidecar-fluent-bit-storage", emptyDir: { medium: "Memory", sizeLimit: "176Mi" } },
+                "60 s of 3000 records/s at 1 KiB, in steps of 16 MiB",
+            );
         });
 
         it("keeps every record inside fluent-bit: filesystem buffers that never pause, nginx's JSON alone, a pod's own files", () => {
@@ -252,7 +258,7 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(rewrite.Emitter_Mem_Buf_Limit, undefined);
             assert.match(
                 conf,
-                /Rule +\$time \^\(\[0-9\]\{4\}\)-\(\[0-9\]\{2\}\)-\(\[0-9\]\{2\}\)T \$1-\$2\$3\/\$\{POD_NAME\}-access\.log false/,
+                /Rule +\$time \^\(\[0-9\]\[0-9\]\[0-9\]\[0-9\]\)-\(\[0-9\]\[0-9\]\)-\(\[0-9\]\[0-9\]\)T \$1-\$2\$3\/\$\{POD_NAME\}-access\.log false/,
             );
             const parsers = one(objects, "ConfigMap", "istio-ingressgateway-fluent-bit").data["parsers.conf"] as string;
             assert.match(
@@ -404,8 +410,8 @@ describe("ingress gateway component (mocks)", () => {
             const figures = workloadFigures(kubernetesObjects(result.resources)).find((w) => w.name === "istio-ingressgateway");
             assert.ok(figures);
             assert.equal(figures.nodeRole, "gateway");
-            // istio-proxy 500m + nginx 250m + fluent-bit 100m (1000 requests/s rated)
-            assert.equal(figures.podRequests.cpuMillis, 850);
+            // istio-proxy 500m + nginx 250m + fluent-bit 150m (1000 requests/s rated × 150 µs)
+            assert.equal(figures.podRequests.cpuMillis, 900);
             assert.equal(figures.proxyRequests.cpuMillis, 500);
         });
     });

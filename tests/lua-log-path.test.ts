@@ -17,16 +17,36 @@ interface Sample {
     record: Record<string, string>;
 }
 
-/** The tag rewrite_tag gives a record: the first Rule whose key matches, `$n` = regex groups, `${VAR}` = env (as fluent-bit expands it on load). */
+/**
+ * `${VAR}` expansion as fluent-bit does it when it loads a value (src/flb_env.c,
+ * flb_env_var_translate): from each `${` to the first `}` after the scan position; when that `}`
+ * comes first (a regex's `{4}`), expansion stops and the rest stays as written.
+ */
+function expandEnv(value: string, env: Record<string, string>): string {
+    let out = "";
+    let i = 0;
+    for (;;) {
+        const start = value.indexOf("${", i);
+        const end = value.indexOf("}", i);
+        if (start < 0 || end < 0 || end - (start + 2) <= 0) {
+            break;
+        }
+        out += value.slice(i, start) + (env[value.slice(start + 2, end)] ?? "");
+        i = end + 1;
+    }
+    return out + value.slice(i);
+}
+
+/** The tag rewrite_tag gives a record: the first Rule whose key matches, `$n` = the regex's groups. */
 function rewrittenTag(conf: string, record: Record<string, string>, env: Record<string, string>): string | undefined {
-    const rules = [...conf.matchAll(/^\s+Rule\s+\$(\S+) (\S+) (\S+) (true|false)$/gm)];
+    const rules = [...conf.matchAll(/^\s+(Rule\s+.*)$/gm)].map((m) => expandEnv(m[1], env));
     assert.ok(rules.length > 0, "rewrite_tag has rules");
-    for (const [, key, regex, tag] of rules) {
+    for (const rule of rules) {
+        const [, key, regex, tag] = /^Rule\s+\$(\S+) (\S+) (\S+) (?:true|false)$/.exec(rule) ?? [];
+        assert.doesNotMatch(tag, /\$\{/, `every variable is expanded in ${rule}`);
         const match = record[key] === undefined ? null : new RegExp(regex).exec(record[key]);
         if (match !== null) {
-            return tag
-                .replace(/\$\{(\w+)\}/g, (_m, name: string) => env[name] ?? "")
-                .replace(/\$(\d)/g, (_m, n: string) => match[Number(n)]);
+            return tag.replace(/\$(\d)/g, (_m, n: string) => match[Number(n)]);
         }
     }
     return undefined;

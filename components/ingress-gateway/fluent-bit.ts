@@ -43,28 +43,38 @@ export const DATED_TAG_REGEX = "^[0-9]{4}-[0-9]{4}/";
  *   thus holds ~180 records, 0.18 s at 1000 requests/s, which covers `stallSeconds` with a margin
  *   of 1.8. Above ~1000 requests/s per pod, raise net.core.rmem_max on the gateway nodes (a node
  *   sysctl, not settable from a pod) or the margin shrinks.
- * - `cpuMicrosPerRecord`: fluent-bit's CPU per record. fluent-bit 4.0.3 with the seed's pipeline,
- *   capped at 150m, never wrote more than ~3.5k records/s: ~43 µs a record. Requested at about
- *   twice that, so that bursts run on CPU the scheduler reserved; no CPU limit, since CFS
- *   throttling (a stall of up to 100 ms per period) is what overflowed the socket.
+ * - `cpuMicrosPerRecord`: fluent-bit's CPU per record. The rendered pipeline run with fluent-bit
+ *   4.0.3 used 67-93 µs a record at 1000-2000 records/s (the seed's, capped at 150m, never wrote
+ *   more than ~3.5k records/s). Requested at 150 µs, so that bursts run on CPU the scheduler
+ *   reserved; no CPU limit, since CFS throttling (a stall of up to 100 ms per period) is what
+ *   overflowed the socket.
+ * - The buffer (`storage.path`) is an emptyDir in memory (tmpfs): filesystem storage on the node's
+ *   disk blocked fluent-bit's event loop on every chunk write (the rendered pipeline lost 40 % of
+ *   1000 records/s at the socket with its buffer on a virtio disk, none with it on tmpfs). Its
+ *   pages count in fluent-bit's memory, so the memory limit is the engine's plus the buffer's.
  */
 export const ACCESS_LOG_SIZING = {
     stallSeconds: 0.1,
     queuedRecordBytes: 2400,
-    cpuMicrosPerRecord: 100,
+    cpuMicrosPerRecord: 150,
     /** The least CPU fluent-bit requests (its engine, HTTP server and probes). */
     minCpuMillis: 50,
-    /**
-     * Memory, a fixed size: records in memory are bounded by `storage.max_chunks_up` chunks of
-     * ~2 MiB (input and emitter together), the rest waits on disk; 128Mi covers that, the Lua
-     * state and the engine (the seed's figure).
-     */
-    memory: "128Mi",
-    /** Chunks held in memory ([SERVICE] storage.max_chunks_up; default 128, i.e. up to ~256 MiB). */
+    /** fluent-bit itself: engine, Lua state, HTTP server, chunks being flushed (the seed's 128Mi). */
+    engineMemoryMi: 128,
+    /** Seconds of records the buffer holds at the rated load while the output cannot write. */
+    bufferSeconds: 60,
+    /** A record in a chunk (msgpack), rounded up. */
+    bufferedRecordBytes: 1024,
+    /** Chunks held mapped ([SERVICE] storage.max_chunks_up; default 128, i.e. up to ~256 MiB). */
     maxChunksUp: 16,
-    /** The buffer's emptyDir: at ~1 KiB a record, a million records that the output could not write yet. */
-    storageSizeLimit: "1Gi",
 } as const;
+
+/** The buffer's emptyDir (tmpfs), in MiB: `bufferSeconds` of records at the rated load, in steps of 16 MiB. */
+export function fluentBitBufferMi(gateway: GatewayConfig): number {
+    const { bufferSeconds, bufferedRecordBytes } = ACCESS_LOG_SIZING;
+    const mi = (gateway.ratedRequestsPerSecond * bufferSeconds * bufferedRecordBytes) / (1024 * 1024);
+    return Math.max(16, Math.ceil(mi / 16) * 16);
+}
 
 /** The kernel's default net.core.rmem_max (and rmem_default): what a gateway node grants unless raised. */
 export const NODE_DEFAULT_RMEM_MAX = 212_992;
@@ -77,15 +87,16 @@ export function receiveBufferBytes(gateway: GatewayConfig): number {
 }
 
 /**
- * fluent-bit's requests and limits: CPU requested from the rated load and never limited; memory
- * fixed (requests = limits). An explicit `resources.fluentBit` replaces them.
+ * fluent-bit's requests and limits, from the rated load: CPU requested and never limited; memory
+ * (requests = limits) = the engine's + the tmpfs buffer's. An explicit `resources.fluentBit` replaces them.
  */
 export function fluentBitResources(gateway: GatewayConfig): ResourcesConfig {
     if (gateway.resources.fluentBit !== undefined) {
         return gateway.resources.fluentBit;
     }
-    const { cpuMicrosPerRecord, minCpuMillis, memory } = ACCESS_LOG_SIZING;
+    const { cpuMicrosPerRecord, minCpuMillis, engineMemoryMi } = ACCESS_LOG_SIZING;
     const cpu = Math.max(minCpuMillis, Math.ceil((gateway.ratedRequestsPerSecond * cpuMicrosPerRecord) / 1000 / 10) * 10);
+    const memory = `${engineMemoryMi + fluentBitBufferMi(gateway)}Mi`;
     return { requests: { cpu: `${cpu}m`, memory }, limits: { memory } };
 }
 
@@ -125,6 +136,9 @@ export function renderLuaScript(): string {
         "",
     ].join("\n");
 }
+
+/** Year, month and day of an ISO 8601 time (`2025-01-01T...`), captured as $1, $2, $3. */
+const DAY_REGEX = "^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])T";
 
 /** File name of the access log of a pod for a day: `<YYYY-MMDD>/<pod>-access.log`. */
 export const ACCESS_FILE_SUFFIX = "-access.log";
@@ -178,7 +192,9 @@ export function renderFluentBitConf(gateway: GatewayConfig, layout: SidecarLayou
         "    Log_Level                 info",
         // Filesystem buffering (src/flb_input_chunk.c): an input with storage.type filesystem is
         // never paused for memory (Mem_Buf_Limit is not applied to it), and only by
-        // storage.pause_on_chunks_overlimit (default off); chunks beyond max_chunks_up wait on disk.
+        // storage.pause_on_chunks_overlimit (default off). The path is a tmpfs emptyDir (see
+        // ACCESS_LOG_SIZING): fast, and kept across a restart of the container (the backlog is
+        // read again when fluent-bit starts).
         `    storage.path              ${FLUENT_BIT_STORAGE_DIR}/storage`,
         "    storage.sync              normal",
         `    storage.max_chunks_up     ${ACCESS_LOG_SIZING.maxChunksUp}`,
@@ -227,8 +243,10 @@ export function renderFluentBitConf(gateway: GatewayConfig, layout: SidecarLayou
         "[FILTER]",
         "    Name                 rewrite_tag",
         `    Match                ${INPUT_TAG}`,
-        `    Rule                 $time ^([0-9]{4})-([0-9]{2})-([0-9]{2})T ${datedTag(ACCESS_FILE_SUFFIX)} false`,
-        `    Rule                 $received_at ^([0-9]{4})-([0-9]{2})-([0-9]{2})T ${datedTag(UNPARSED_FILE_SUFFIX)} false`,
+        // No `{n}` in these regexes: fluent-bit expands ${VAR} up to the first "}" of the value
+        // (src/flb_env.c flb_env_var_translate), and a `{4}` before ${POD_NAME} stops the expansion.
+        `    Rule                 $time ${DAY_REGEX} ${datedTag(ACCESS_FILE_SUFFIX)} false`,
+        `    Rule                 $received_at ${DAY_REGEX} ${datedTag(UNPARSED_FILE_SUFFIX)} false`,
         "    Emitter_Name         access_log_by_day",
         "    Emitter_Storage.type filesystem",
         "",

@@ -29,11 +29,11 @@ import {
     sortKeys,
 } from "../shared";
 import {
-    ACCESS_LOG_SIZING,
     FLUENT_BIT_CONFIG_DIR,
     FLUENT_BIT_GRACE_SECONDS,
     FLUENT_BIT_HTTP_PORT,
     FLUENT_BIT_STORAGE_DIR,
+    fluentBitBufferMi,
     fluentBitResources,
     LOG_OUTPUT_DIR,
     LUA_SCRIPT,
@@ -314,8 +314,9 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
         { name: VOLUMES.cache, emptyDir: { sizeLimit: "1Gi" } },
         { name: VOLUMES.pid, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
         { name: VOLUMES.fluentBitConf, configMap: { name: names.fluentBitConfigMap } },
-        // fluent-bit's filesystem buffer: records it could not write yet survive a restart of the container.
-        { name: VOLUMES.fluentBitStorage, emptyDir: { sizeLimit: ACCESS_LOG_SIZING.storageSizeLimit } },
+        // fluent-bit's filesystem buffer, in memory (tmpfs: counted in fluent-bit's memory limit):
+        // records it could not write yet survive a restart of the container.
+        { name: VOLUMES.fluentBitStorage, emptyDir: { medium: "Memory", sizeLimit: `${fluentBitBufferMi(gateway)}Mi` } },
         // The only hostPath: the node's fluentd ships these files (handbook §10.1.2).
         { name: VOLUMES.logOutput, hostPath: { path: gateway.accessLog.hostPath, type: "DirectoryOrCreate" } },
         ...(gateway.tls === undefined
