@@ -8,7 +8,7 @@ import { CertManager } from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_DEFAULTS, LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
-import { IngressGateway } from "../components/ingress-gateway";
+import { durationSeconds, IngressGateway } from "../components/ingress-gateway";
 
 export interface GatewayLayer {
     certManager?: CertManager;
@@ -50,9 +50,14 @@ export function createGatewayLayer(
         const istioOperatorProvider = istioctl
             ? new k8s.Provider(`istioctl-${gateway.name}`, { renderYamlToDirectory: istioctlDirectory(config.environment, gateway.name) })
             : undefined;
+        // The longest request nginx forwards: the longest route timeout of the services on this gateway's hosts.
+        const timeouts = config.services
+            .filter((service) => service.routes.some((route) => gateway.hosts.includes(route.host)))
+            .map((service) => durationSeconds(service.timeout));
+        const longestRequestSeconds = timeouts.length > 0 ? Math.max(...timeouts) : undefined;
         return new IngressGateway(
             gateway.name,
-            { gateway, hosts: config.hosts, clusterProvider, certManager, istioOperatorProvider },
+            { gateway, hosts: config.hosts, clusterProvider, certManager, istioOperatorProvider, longestRequestSeconds },
             { provider, dependsOn },
         );
     });
