@@ -1,0 +1,242 @@
+/**
+ * Cluster add-ons (`bff-platform:addons:ClusterAddons`): every enabled add-on of `addons` gets its
+ * namespace, its AWS identity (IAM role and policy, EKS Pod Identity association) when it calls
+ * AWS, the Secrets its charts reference, and one `helm.v3.Release` per chart, in an order derived
+ * from the add-ons' declared dependencies (never from list order). Each release waits for the node
+ * groups its pods schedule onto, its namespace, its identity and the add-ons it depends on.
+ *
+ * `helm.v3.Release` is one custom resource with chart, version, repository and values as inputs:
+ * a preview and the mock runtime see exactly what will be installed (a remote component would
+ * show no children under mocks).
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ADDON_NAMES, AddonName, DEFAULTS, StackConfig } from "../config";
+import { createKubeObject, inheritedDependsOn, recommendedLabels } from "../shared";
+import { argocd } from "./argocd";
+import { argoRollouts } from "./argo-rollouts";
+import { awsLoadBalancerController } from "./aws-load-balancer-controller";
+import { certManager } from "./cert-manager";
+import { clusterAutoscaler } from "./cluster-autoscaler";
+import { AddonContext, AddonModule } from "./contract";
+import { datadog } from "./datadog";
+import { ADDON_DEFAULTS } from "./defaults";
+import { POD_IDENTITY_TRUST_POLICY } from "./iam";
+import { istio } from "./istio";
+import { metricsServer } from "./metrics-server";
+
+export * from "./argocd";
+export * from "./argo-rollouts";
+export * from "./aws-load-balancer-controller";
+export * from "./cert-manager";
+export * from "./cluster-autoscaler";
+export * from "./contract";
+export * from "./datadog";
+export * from "./defaults";
+export * from "./iam";
+export * from "./istio";
+export * from "./metrics-server";
+
+/** Every add-on module, by config key. */
+export const ADDONS: Record<AddonName, AddonModule> = {
+    istio,
+    argocd,
+    argoRollouts,
+    certManager,
+    metricsServer,
+    clusterAutoscaler,
+    awsLoadBalancerController,
+    datadog,
+};
+
+/** Namespace of an add-on in this stack (Argo CD's is `delivery.argocdNamespace`). */
+export function addonNamespace(name: AddonName, config: StackConfig): string {
+    return name === "argocd" ? config.delivery.argocdNamespace : ADDON_DEFAULTS[name].namespace;
+}
+
+/** `node-role` of add-on Deployments: `system` when the stack has such a pool, else `worker`. */
+export function addonNodeRole(config: StackConfig): "system" | "worker" {
+    return config.nodePools.some((p) => p.role === "system") ? "system" : "worker";
+}
+
+/** Chart version of a chart of an add-on in this stack: the override for the add-on's last chart... or the pinned one. */
+export function chartVersion(name: AddonName, chartIndex: number, config: StackConfig): string {
+    return config.addons[name].chartVersion ?? ADDON_DEFAULTS[name].charts[chartIndex].version;
+}
+
+/**
+ * Enabled add-ons in creation order: each after the enabled add-ons it declares, ties in the
+ * order of ADDON_NAMES. A disabled dependency is expected on the cluster and orders nothing.
+ */
+export function addonOrder(config: StackConfig): AddonName[] {
+    const enabled = ADDON_NAMES.filter((n) => config.addons[n].enabled);
+    const ordered: AddonName[] = [];
+    const visiting = new Set<AddonName>();
+    const visit = (name: AddonName) => {
+        if (ordered.includes(name)) {
+            return;
+        }
+        if (visiting.has(name)) {
+            throw new Error(`add-on dependency cycle through ${name}`);
+        }
+        visiting.add(name);
+        for (const dependency of ADDONS[name].dependsOn.filter((d) => enabled.includes(d))) {
+            visit(dependency);
+        }
+        ordered.push(name);
+    };
+    enabled.forEach(visit);
+    return ordered;
+}
+
+/** `group/Kind` -> the add-on whose first chart installs that kind's CRD (`group/*` entries match a whole group). */
+export function addonProviding(apiVersion: string, kind: string): AddonName | undefined {
+    const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.lastIndexOf("/")) : "";
+    return ADDON_NAMES.find((name) => ADDONS[name].provides.some((p) => p === `${group}/${kind}` || p === `${group}/*`));
+}
+
+export interface ClusterAddonsArgs {
+    config: StackConfig;
+    region: string;
+    /** EKS cluster name and ARN (the account id of the Cluster Autoscaler's policy comes from it). */
+    clusterName: pulumi.Input<string>;
+    clusterArn: pulumi.Input<string>;
+    /** Node groups by `node-role`: a release waits for the groups its pods schedule onto. */
+    nodeGroups: Record<string, pulumi.Resource[]>;
+    /** The EKS Pod Identity Agent: associations are useless before it runs. */
+    podIdentityAgent: pulumi.Resource;
+    clusterProvider: k8s.Provider;
+    tags: Record<string, string>;
+}
+
+export class ClusterAddons extends pulumi.ComponentResource {
+    /** Releases of each enabled add-on, in chart order. */
+    readonly releases: Partial<Record<AddonName, k8s.helm.v3.Release[]>> = {};
+    readonly namespaces: Partial<Record<AddonName, pulumi.Resource>> = {};
+
+    constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bff-platform:addons:ClusterAddons", name, {}, opts);
+        const { config, clusterProvider } = args;
+        const inherited = inheritedDependsOn(opts);
+        const nodeRole = addonNodeRole(config);
+        const accountId = pulumi.output(args.clusterArn).apply((arn) => arn.split(":")[4]);
+
+        for (const addonName of addonOrder(config)) {
+            const addon = ADDONS[addonName];
+            const defaults = ADDON_DEFAULTS[addonName];
+            const namespace = addonNamespace(addonName, config);
+            const ctx: AddonContext = { config, region: args.region, nodeRole, namespace };
+            const objectOptions = { parent: this, provider: clusterProvider, dependsOn: inherited };
+
+            const namespaceObject = createKubeObject(
+                {
+                    apiVersion: "v1",
+                    kind: "Namespace",
+                    metadata: {
+                        name: namespace,
+                        labels: {
+                            ...recommendedLabels({ name: namespace, component: "namespace", partOf: DEFAULTS.partOf }),
+                            // Add-on pods never get istio-proxy.
+                            "istio-injection": "disabled",
+                        },
+                    },
+                },
+                objectOptions,
+            );
+            this.namespaces[addonName] = namespaceObject;
+            const inNamespace = { ...objectOptions, dependsOn: [...inherited, namespaceObject] };
+
+            const identity = this.identity(addonName, addon, ctx, accountId, args, inherited);
+            const objects = addon.objects?.(ctx, inNamespace) ?? [];
+            const nodeGroups = addon.schedule === "everyNode" ? Object.values(args.nodeGroups).flat() : (args.nodeGroups[nodeRole] ?? []);
+            const dependencies = addon.dependsOn.flatMap((d) => this.releases[d] ?? []);
+            const values = addon.values(ctx);
+
+            const releases: k8s.helm.v3.Release[] = [];
+            defaults.charts.forEach((chart, i) => {
+                releases.push(
+                    new k8s.helm.v3.Release(
+                        chart.release,
+                        {
+                            name: chart.release,
+                            chart: chart.chart,
+                            version: chartVersion(addonName, i, config),
+                            repositoryOpts: { repo: chart.repository },
+                            namespace,
+                            createNamespace: false,
+                            values: values[i] as Record<string, unknown>,
+                            // Wait until the workloads are ready: what depends on an add-on finds it working.
+                            timeout: 900,
+                        },
+                        {
+                            parent: this,
+                            provider: clusterProvider,
+                            dependsOn: [
+                                ...inherited,
+                                namespaceObject,
+                                ...nodeGroups,
+                                ...dependencies,
+                                ...identity,
+                                ...objects,
+                                ...releases,
+                            ],
+                        },
+                    ),
+                );
+            });
+            this.releases[addonName] = releases;
+        }
+        this.registerOutputs({});
+    }
+
+    /** Everything custom resources of `apiVersion`/`kind` must wait for: the releases of the add-on providing it. */
+    installerOf(apiVersion: string, kind: string): pulumi.Resource[] {
+        const name = addonProviding(apiVersion, kind);
+        return name === undefined ? [] : (this.releases[name] ?? []);
+    }
+
+    /** Releases of the given add-ons that this stack installs (disabled ones are expected on the cluster). */
+    releasesOf(...names: AddonName[]): pulumi.Resource[] {
+        return names.flatMap((n) => this.releases[n] ?? []);
+    }
+
+    /** IAM role, policy and Pod Identity association of an add-on that calls AWS. */
+    private identity(
+        addonName: AddonName,
+        addon: AddonModule,
+        ctx: AddonContext,
+        accountId: pulumi.Output<string>,
+        args: ClusterAddonsArgs,
+        inherited: pulumi.Input<pulumi.Resource>[],
+    ): pulumi.Resource[] {
+        if (addon.identity === undefined) {
+            return [];
+        }
+        const { serviceAccount } = addon.identity;
+        const document = accountId.apply((id) => addon.identity?.policy({ ...ctx, accountId: id }));
+        // Whether a policy exists depends on config only (not on the account id): decide it now.
+        if (addon.identity.policy({ ...ctx, accountId: "000000000000" }) === undefined) {
+            return [];
+        }
+        const name = `${args.config.cluster.name}-${ADDON_DEFAULTS[addonName].charts[0].release}`;
+        const opts = { parent: this, dependsOn: inherited };
+        const role = new aws.iam.Role(name, { assumeRolePolicy: JSON.stringify(POD_IDENTITY_TRUST_POLICY), tags: args.tags }, opts);
+        const policy = new aws.iam.Policy(
+            name,
+            {
+                description: `${ADDON_DEFAULTS[addonName].title} in EKS cluster ${args.config.cluster.name}`,
+                policy: document.apply((d) => JSON.stringify(d)),
+                tags: args.tags,
+            },
+            opts,
+        );
+        const attachment = new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn: policy.arn }, opts);
+        const association = new aws.eks.PodIdentityAssociation(
+            name,
+            { clusterName: args.clusterName, namespace: ctx.namespace, serviceAccount, roleArn: role.arn, tags: args.tags },
+            { parent: this, dependsOn: [...inherited, args.podIdentityAgent, attachment] },
+        );
+        return [association, attachment];
+    }
+}
