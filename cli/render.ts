@@ -250,10 +250,7 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
         "Workloads above and the cluster add-ons.",
         "",
     );
-    const counted = [
-        ...workloads,
-        ...addonWorkloads(config).map((a) => ({ ...a, podRequests: parseResources(a.requests) })),
-    ];
+    const counted = [...workloads, ...addonWorkloads(config).map((a) => ({ ...a, podRequests: parseResources(a.requests) }))];
     const roles = [...new Set([...counted.map((w) => w.nodeRole), ...config.nodePools.map((p) => p.role)])].sort();
     sections.push(
         table(

@@ -22,6 +22,7 @@ import { ADDONS, addonNamespace, addonNodeRole, addonOrder, addonProviding, char
 export * from "./argocd";
 export * from "./argo-rollouts";
 export * from "./aws-load-balancer-controller";
+export * from "./aws-load-balancer-controller-policy";
 export * from "./cert-manager";
 export * from "./cluster-autoscaler";
 export * from "./contract";
