@@ -105,13 +105,17 @@ describe("IAM of the add-ons", () => {
         assert.deepEqual(clusterAutoscalerPolicy({ clusterName: "c", region: "r", accountId: "1" }).Statement.length, 2);
     });
 
-    it("the Load Balancer Controller carries its published policy: conditional writes, no IAM beyond its service-linked role", () => {
+    it("the Load Balancer Controller carries its published policy: conditional deletes, IAM only for its service-linked role and reading certificates", () => {
         const policy = policyOf(production, "frontend-production-aws-load-balancer-controller");
         assert.deepEqual(policy, AWS_LOAD_BALANCER_CONTROLLER_POLICY);
         const grants = allowedActions(policy);
         assert.equal(grants.length, 86, "the published policy's action count");
         const iam = grants.filter((g) => g.action.startsWith("iam:"));
-        assert.deepEqual(iam, [{ action: "iam:CreateServiceLinkedRole", resources: ["*"], conditional: true }]);
+        assert.deepEqual(iam, [
+            { action: "iam:CreateServiceLinkedRole", resources: ["*"], conditional: true },
+            { action: "iam:ListServerCertificates", resources: ["*"], conditional: false },
+            { action: "iam:GetServerCertificate", resources: ["*"], conditional: false },
+        ]);
         assert.deepEqual(policy.Statement[0].Condition, { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } });
         // Deleting load balancers and target groups only where the controller's cluster tag is present.
         const deletes = grants.filter(

@@ -257,7 +257,9 @@ describe("ingress gateway component (mocks)", () => {
                 { dns01: { route53: { region: "ap-northeast-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } },
             ]);
             // cert-manager is a cluster add-on (components/addons): one Helm release, pinned.
-            const certManagers = result.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "cert-manager");
+            const certManagers = result.resources.filter(
+                (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "cert-manager",
+            );
             assert.equal(certManagers.length, 1);
             assert.equal(certManagers[0].inputs.version, "v1.21.1");
             const issuerResource = resourceOf(result, "ClusterIssuer", "istio-ingressgateway-issuer");

@@ -33,7 +33,7 @@ function customGroup(type: string): string | undefined {
  * Checks the three rules on a recorded graph. Only what Pulumi applies to the cluster is checked:
  * objects written to Argo CD's directory (`renderYamlToDirectory`) never talk to the API server.
  */
-export function checkOrderOfCreation(resources: RegisteredResource[], config: StackConfig): Verdict {
+function checkOrderOfCreation(resources: RegisteredResource[], config: StackConfig): Verdict {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const clusterProvider = resources.find((r) => r.type === "pulumi:providers:kubernetes" && r.inputs.kubeconfig !== undefined);
     assert.ok(clusterProvider !== undefined, "the cluster's Kubernetes provider");
