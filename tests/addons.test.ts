@@ -86,6 +86,13 @@ describe("cluster add-ons", () => {
         assert.equal(secret.inputs.stringData, SECRET_MARKER);
     });
 
+    it("configures Argo CD to assess Application health, so sync waves between child Applications wait", () => {
+        const values = findResource(production, RELEASE, "argo-cd").inputs.values as { configs: { cm: Record<string, string> } };
+        const lua = values.configs.cm["resource.customizations.health.argoproj.io_Application"];
+        assert.match(lua, /^hs = \{\}\nhs\.status = "Progressing"\n/);
+        assert.match(lua, /hs\.status = obj\.status\.health\.status\n/);
+    });
+
     it("gives Argo CD the repository credentials as a labelled Secret whose values stay secret", () => {
         const secret = findResource(production, "kubernetes:core/v1:Secret", "frontend-repository");
         const metadata = secret.inputs.metadata as { namespace: string; labels: Record<string, string> };

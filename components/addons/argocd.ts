@@ -4,7 +4,7 @@
  * `argocd.argoproj.io/secret-type: repository` (Argo CD's declarative repository setup,
  * https://argo-cd.readthedocs.io/en/stable/operator-manual/declarative-setup/#repositories): a
  * Pulumi secret all the way, never a value in a rendered file.
- * Value keys from the chart's values.yaml: `global.nodeSelector`, `dex.enabled`, and `resources`
+ * Value keys from the chart's values.yaml: `global.nodeSelector`, `configs.cm` (argocd-cm), `dex.enabled`, and `resources`
  * per component (`controller`, `repoServer`, `server`, `redis`, `applicationSet`, `notifications`).
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -13,6 +13,28 @@ import { DEFAULTS } from "../config";
 import { recommendedLabels } from "../shared";
 import { AddonModule, addonNodeSelector, resources, workload } from "./contract";
 
+/**
+ * Health of Applications, which Argo CD stopped assessing in 1.8: without it, sync waves between
+ * the child Applications of `frontend-apps` do not wait for each other. The check Argo CD's
+ * upgrade notes give (https://argo-cd.readthedocs.io/en/stable/operator-manual/upgrading/1.7-1.8/).
+ */
+export const APPLICATION_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application";
+export const APPLICATION_HEALTH_LUA = [
+    "hs = {}",
+    'hs.status = "Progressing"',
+    'hs.message = ""',
+    "if obj.status ~= nil then",
+    "  if obj.status.health ~= nil then",
+    "    hs.status = obj.status.health.status",
+    "    if obj.status.health.message ~= nil then",
+    "      hs.message = obj.status.health.message",
+    "    end",
+    "  end",
+    "end",
+    "return hs",
+    "",
+].join("\n");
+
 /** Name of the repository Secret Argo CD reads. */
 export const ARGOCD_REPOSITORY_SECRET = "frontend-repository";
 
@@ -20,6 +42,7 @@ type Resources = { resources: ReturnType<typeof resources> };
 
 export interface ArgoCdValues {
     global: { nodeSelector: Record<string, string> };
+    configs: { cm: Record<string, string> };
     dex: { enabled: false };
     controller: Resources;
     repoServer: Resources;
@@ -39,6 +62,7 @@ export const argocd: AddonModule = {
         const values: ArgoCdValues = {
             // The chart's default selector (kubernetes.io/os: linux) is kept beside ours.
             global: { nodeSelector: { "kubernetes.io/os": "linux", ...addonNodeSelector(ctx) } },
+            configs: { cm: { [APPLICATION_HEALTH_KEY]: APPLICATION_HEALTH_LUA } },
             // Users sign in with the admin account or the SSO the platform team configures; no bundled Dex.
             dex: { enabled: false },
             controller: r("application-controller"),

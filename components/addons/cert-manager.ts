@@ -6,6 +6,7 @@
  * `crds.{enabled,keep}`, `serviceAccount.name`, `nodeSelector`, `resources`, and the same under
  * `webhook`, `cainjector`, `startupapicheck`.
  */
+import { StackConfig } from "../config";
 import { AddonModule, addonNodeSelector, resources, workload } from "./contract";
 import { certManagerPolicy } from "./iam";
 
@@ -20,6 +21,14 @@ export interface CertManagerValues extends Placement {
     webhook: Placement;
     cainjector: Placement;
     startupapicheck: Placement;
+}
+
+/** Hosted zones of the gateways' ACME issuers that solve DNS-01 through Route 53. */
+function route53Zones(config: StackConfig): string[] {
+    return config.gateways.flatMap((g) => {
+        const zone = g.tls?.issuer.acme?.route53.hostedZoneId;
+        return zone === undefined ? [] : [zone];
+    });
 }
 
 /** ServiceAccount of the controller, the one that solves DNS-01 challenges. */
@@ -45,12 +54,7 @@ export const certManager: AddonModule = {
     },
     identity: {
         serviceAccount: CERT_MANAGER_SERVICE_ACCOUNT,
-        policy(ctx) {
-            const zones = ctx.config.gateways.flatMap((g) => {
-                const zone = g.tls?.issuer.acme?.route53.hostedZoneId;
-                return zone === undefined ? [] : [zone];
-            });
-            return zones.length === 0 ? undefined : certManagerPolicy(zones);
-        },
+        required: (ctx) => route53Zones(ctx.config).length > 0,
+        policy: (ctx) => certManagerPolicy(route53Zones(ctx.config)),
     },
 };

@@ -38,8 +38,9 @@ export interface AddonModule {
     /** The AWS identity of a controller that calls AWS: its ServiceAccount and policy. */
     identity?: {
         serviceAccount: string;
-        /** `undefined`: the stack uses nothing that needs AWS access (e.g. no Route 53 zone), no identity is created. */
-        policy(ctx: AddonContext & { accountId: string }): PolicyDocument | undefined;
+        /** Whether this stack needs the identity at all (cert-manager: only with a Route 53 issuer). Default: yes. */
+        required?(ctx: AddonContext): boolean;
+        policy(ctx: AddonContext & { accountId: string }): PolicyDocument;
     };
     /** Objects created before the charts (Secrets the charts reference), after the namespace. */
     objects?(ctx: AddonContext, opts: ObjectOptions): pulumi.Resource[];

@@ -151,12 +151,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
         if (addon.identity === undefined) {
             return [];
         }
-        const { serviceAccount } = addon.identity;
-        const document = accountId.apply((id) => addon.identity?.policy({ ...ctx, accountId: id }));
-        // Whether a policy exists depends on config only (not on the account id): decide it now.
-        if (addon.identity.policy({ ...ctx, accountId: "000000000000" }) === undefined) {
+        const { serviceAccount, required, policy: policyOf } = addon.identity;
+        if (required !== undefined && !required(ctx)) {
             return [];
         }
+        const document = accountId.apply((id) => policyOf({ ...ctx, accountId: id }));
         const name = `${args.config.cluster.name}-${ADDON_DEFAULTS[addonName].charts[0].release}`;
         const opts = { parent: this, dependsOn: inherited };
         const role = new aws.iam.Role(name, { assumeRolePolicy: JSON.stringify(POD_IDENTITY_TRUST_POLICY), tags: args.tags }, opts);
