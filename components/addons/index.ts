@@ -17,7 +17,7 @@ import { createKubeObject, inheritedDependsOn, recommendedLabels } from "../shar
 import { AddonContext, AddonModule } from "./contract";
 import { ADDON_DEFAULTS } from "./defaults";
 import { POD_IDENTITY_TRUST_POLICY } from "./iam";
-import { ADDONS, addonNamespace, addonNodeRole, addonOrder, addonProviding, chartVersion } from "./registry";
+import { ADDONS, addonNamespace, addonNodeRole, addonOrder, chartVersion } from "./registry";
 
 export * from "./argocd";
 export * from "./argo-rollouts";
@@ -126,12 +126,6 @@ export class ClusterAddons extends pulumi.ComponentResource {
             this.releases[addonName] = releases;
         }
         this.registerOutputs({});
-    }
-
-    /** Everything custom resources of `apiVersion`/`kind` must wait for: the releases of the add-on providing it. */
-    installerOf(apiVersion: string, kind: string): pulumi.Resource[] {
-        const name = addonProviding(apiVersion, kind);
-        return name === undefined ? [] : (this.releases[name] ?? []);
     }
 
     /** Releases of the given add-ons that this stack installs (disabled ones are expected on the cluster). */
