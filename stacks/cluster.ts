@@ -2,11 +2,14 @@
 import { EksCluster } from "../components/cluster";
 import { LoadedConfig } from "../components/config";
 
+/** Tags on every AWS resource of the stack. */
+export const STACK_TAGS = (environment: string) => ({ environment, "managed-by": "pulumi", project: "bff-platform" });
+
 export function createClusterLayer({ config, region }: LoadedConfig): EksCluster {
     return new EksCluster(config.cluster.name, {
         cluster: config.cluster,
         nodePools: config.nodePools,
         region,
-        tags: { environment: config.environment, "managed-by": "pulumi", project: "bff-platform" },
+        tags: STACK_TAGS(config.environment),
     });
 }

@@ -420,12 +420,12 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(issuer.spec.acme.solvers, [
                 { dns01: { route53: { region: "ap-northeast-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } },
             ]);
-            const certManagers = result.resources.filter((r) => r.type === "kubernetes-cert-manager:index:CertManager");
-            assert.equal(certManagers.length, 1);
-            assert.deepEqual(
-                (certManagers[0].inputs.helmOptions as Record<string, unknown>).version,
-                GATEWAY_DEFAULTS.certManagerChartVersion,
+            // cert-manager is a cluster add-on (components/addons): one Helm release, pinned.
+            const certManagers = result.resources.filter(
+                (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "cert-manager",
             );
+            assert.equal(certManagers.length, 1);
+            assert.equal(certManagers[0].inputs.version, "v1.21.1");
             const issuerResource = resourceOf(result, "ClusterIssuer", "istio-ingressgateway-issuer");
             assert.ok(issuerResource.dependencies.includes(certManagers[0].urn), "issuers wait for cert-manager's CRDs");
             assert.equal(providerOf(result, issuerResource).name, "frontend-production-k8s", "cluster-scoped: applied to the cluster");

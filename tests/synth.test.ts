@@ -99,12 +99,12 @@ describe("synth", () => {
         const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
         const report = files.get("report.md") as string;
         // pc-web: 500m/512Mi app + 50m/32Mi nginx rate limiter + 100m/128Mi istio-proxy, 10..20 replicas.
-        // Workers: the sum over every service.
+        // Workers: the sum over every service, plus the Datadog node agent (200m / 256Mi) on 6..30 worker nodes.
         assert.match(
             report,
             /\| frontend \| Rollout pc-web \| worker \| 10\.\.20 \| 650m \/ 672Mi \| 100m \/ 128Mi \| 6500m \/ 6720Mi \| 13 \/ 13440Mi \|/,
         );
-        assert.match(report, /\| worker \| 37\.6 cores, 44\.31 GiB \| 100\.5 cores, 121\.25 GiB \|/);
+        assert.match(report, /\| worker \| 38\.8 cores, 45\.81 GiB \| 106\.5 cores, 128\.75 GiB \|/);
         // Capacity: 20 pods × 8 rps at the HPA trigger.
         assert.match(report, /\| pc-web \| 650m \| 20 \| 8 \| 160 \| 10 \| 14 \|/);
         assert.match(report, /Ceiling for a global limit: 450 rps\./);

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceConfig } from "../config";
-import { createKubeObject } from "../shared";
+import { createKubeObject, inheritedDependsOn } from "../shared";
 import { allObjects, renderBffService, RenderedService } from "./render";
 import { ServiceContext } from "./workload";
 
@@ -36,10 +36,13 @@ export class BffService extends pulumi.ComponentResource {
         this.rendered = renderBffService(args.service, args);
         this.workloadName = this.rendered.names.workload;
         const objects = allObjects(this.rendered);
+        const inherited = inheritedDependsOn(opts);
         // The pods read the ConfigMaps at start: create those first.
-        const configMaps = objects.filter((o) => o.kind === "ConfigMap").map((o) => createKubeObject(o, { parent: this }));
+        const configMaps = objects
+            .filter((o) => o.kind === "ConfigMap")
+            .map((o) => createKubeObject(o, { parent: this, dependsOn: inherited }));
         for (const object of objects.filter((o) => o.kind !== "ConfigMap")) {
-            createKubeObject(object, { parent: this, dependsOn: configMaps });
+            createKubeObject(object, { parent: this, dependsOn: [...inherited, ...configMaps] });
         }
         this.registerOutputs({});
     }

@@ -242,7 +242,7 @@ export const DEFAULTS = {
 
 /**
  * The ingress gateway and its access-log sidecars (SYSTEM.md §4): pinned images, their default
- * sizing, the access-log location and cert-manager. One place to bump a sidecar or the chart.
+ * sizing and the access-log location. One place to bump a sidecar (cert-manager is an add-on: components/addons).
  */
 export const GATEWAY_DEFAULTS = {
     /**
@@ -282,9 +282,6 @@ export const GATEWAY_DEFAULTS = {
     accessLogTimeZone: "Asia/Tokyo",
     /** Directory on the gateway node where fluent-bit writes the access log (read by the node's fluentd). */
     accessLogHostPath: "/var/log/istio-ingressgateway",
-    /** cert-manager Helm chart installed by @pulumi/kubernetes-cert-manager. */
-    certManagerChartVersion: "v1.18.2",
-    certManagerNamespace: "cert-manager",
     acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
 } as const;
 

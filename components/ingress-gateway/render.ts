@@ -339,7 +339,9 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
             : hosts.map((host) => ({
                   name: tlsVolumeName(host),
                   // Group-readable by the pod's fsGroup (the sidecars' gid): nginx reads the key, nobody else.
-                  secret: { secretName: tlsSecretName(host), defaultMode: 0o440 },
+                  // Optional: until cert-manager has issued the certificate the pod starts anyway and
+                  // serves HTTP; the kubelet fills the volume once the Secret exists (README, "TLS").
+                  secret: { secretName: tlsSecretName(host), defaultMode: 0o440, optional: true },
               }))),
     ];
 }
