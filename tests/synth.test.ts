@@ -327,10 +327,10 @@ describe("synth command line", () => {
             );
             const result = await withStackFile("tabbed", text, () => synthIn(project, ["--stack", "tabbed"]));
             assert.equal(result.status, 2);
-            assert.equal(
+            // The first error's place and text; how many follow depends on the rest of the dev stack file.
+            assert.match(
                 result.stderr,
-                "synth: Pulumi.tabbed.yaml:5:1: YAML syntax error: Tabs are not allowed as indentation " +
-                    "(and 8 more errors after it, which may follow from this one)\n",
+                /^synth: Pulumi\.tabbed\.yaml:5:1: YAML syntax error: Tabs are not allowed as indentation \(and \d+ more errors after it, which may follow from this one\)\n$/,
             );
             const unclosed = await withStackFile("unclosed", "config:\n  aws:region: [ap-northeast-1\n", () =>
                 synthIn(project, ["--stack", "unclosed"]),
