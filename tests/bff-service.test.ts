@@ -6,7 +6,7 @@ import { renderResourcesJson } from "../cli/render";
 import { editConfig, resourcesOfType, run, stackFile } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 
-const productionServices = () => parseStackConfig(stackFile("production").configMap).config.services;
+const productionServices = () => parseStackConfig(stackFile("production").configMap, "production").config.services;
 const service = (name: string): ServiceConfig => {
     const found = productionServices().find((s) => s.name === name);
     assert.ok(found, name);

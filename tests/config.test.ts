@@ -15,13 +15,13 @@ const editService = (index: number, edit: (service: any) => void) =>
 describe("stack configuration", () => {
     for (const stack of STACKS) {
         it(`accepts the committed Pulumi.${stack}.yaml`, () => {
-            const { config } = parseStackConfig(stackFile(stack).configMap);
+            const { config } = parseStackConfig(stackFile(stack).configMap, stack);
             assert.equal(config.environment, stack);
         });
     }
 
     it("describes a production-sized frontend: 12+ services, pc and sp hosts, on-demand nodes", () => {
-        const { config } = parseStackConfig(production());
+        const { config } = parseStackConfig(production(), "production");
         assert.ok(config.services.length >= 12, `${config.services.length} services`);
         assert.deepEqual(
             config.hosts.map((h) => h.name),
@@ -33,8 +33,8 @@ describe("stack configuration", () => {
     });
 
     it("makes dev smaller and cheaper: spot nodes and fewer replicas", () => {
-        const dev = parseStackConfig(stackFile("dev").configMap).config;
-        const prod = parseStackConfig(production()).config;
+        const dev = parseStackConfig(stackFile("dev").configMap, "dev").config;
+        const prod = parseStackConfig(production(), "production").config;
         assert.ok(dev.nodePools.every((p) => p.capacityType === "SPOT"));
         assert.ok(dev.services.length < prod.services.length);
         const maxPods = (c: typeof dev) => c.services.reduce((n, s) => n + (s.hpa?.maxReplicas ?? s.replicas ?? 0), 0);
@@ -43,7 +43,7 @@ describe("stack configuration", () => {
     });
 
     it("fills defaults from one place", () => {
-        const { config } = parseStackConfig(stackFile("dev").configMap);
+        const { config } = parseStackConfig(stackFile("dev").configMap, "dev");
         assert.equal(config.appNamespace, "frontend");
         assert.equal(config.gateways[0].namespace, "frontend-gateway");
         assert.equal(config.gateways[0].mode, "gatewayInjection");
@@ -68,7 +68,10 @@ describe("stack configuration", () => {
     it("lists every problem once, before anything is created, in one error", () => {
         const error = (() => {
             try {
-                parseStackConfig(editService(3, (s) => ((s.version = "latest"), (s.image = "repo/app:1.0"), (s.hpa.minReplicas = 50))));
+                parseStackConfig(
+                    editService(3, (s) => ((s.version = "latest"), (s.image = "repo/app:1.0"), (s.hpa.minReplicas = 50))),
+                    "production",
+                );
             } catch (e) {
                 return e as ConfigError;
             }
@@ -91,14 +94,14 @@ describe("stack configuration", () => {
 
     it("leaves keys of other namespaces to their providers but requires aws:region", () => {
         const withProviderKeys = { ...production(), "kubernetes:enableServerSideApply": "true" };
-        assert.doesNotThrow(() => parseStackConfig(withProviderKeys));
+        assert.doesNotThrow(() => parseStackConfig(withProviderKeys, "production"));
         const { ["aws:region"]: _region, ...withoutRegion } = production();
         assert.deepEqual(problemsOf(withoutRegion), ["aws:region: is required (e.g. pulumi config set aws:region ap-northeast-1)"]);
     });
 
     it("keeps room in service names for the longest derived suffix", () => {
         const ok = "a".repeat(56);
-        assert.doesNotThrow(() => parseStackConfig(editService(10, (s) => (s.name = ok))));
+        assert.doesNotThrow(() => parseStackConfig(editService(10, (s) => (s.name = ok)), "production"));
         assert.match(
             problemsOf(editService(10, (s) => (s.name = "a".repeat(57))))[0],
             /services\[10\]\.name: .* 57 characters long, more than the 56 allowed here/,
@@ -210,7 +213,7 @@ describe("service configuration (canary, routing, jobs)", () => {
 
     it("rejects preview and mirror targets that are not services", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.previews[0].service = "pc-v3"))), [
-            `bff-platform:services[0].previews[0].service: "pc-v3" is not the name of a service (services: ${parseStackConfig(production())
+            `bff-platform:services[0].previews[0].service: "pc-v3" is not the name of a service (services: ${parseStackConfig(production(), "production")
                 .config.services.map((x) => x.name)
                 .join(", ")})`,
         ]);
@@ -255,7 +258,7 @@ describe("service configuration (canary, routing, jobs)", () => {
         assert.deepEqual(problemsOf(editService(ACCOUNT, (s) => (s.jobs[1].name = long))), [
             `bff-platform:services[${ACCOUNT}].jobs[1].name: the CronJob name "account-web-${long}" is 57 characters long, more than the limit of 52`,
         ]);
-        assert.doesNotThrow(() => parseStackConfig(editService(ACCOUNT, (s) => (s.jobs[0].name = long))), "a Job name may be 63 long");
+        assert.doesNotThrow(() => parseStackConfig(editService(ACCOUNT, (s) => (s.jobs[0].name = long)), "production"), "a Job name may be 63 long");
         assert.match(
             problemsOf(editService(ACCOUNT, (s) => (s.jobs[1].schedule = "daily")))[0],
             /jobs\[1\]\.schedule: "daily" must be a cron schedule/,
@@ -272,7 +275,7 @@ describe("service configuration (canary, routing, jobs)", () => {
     });
 
     it("lets a deploy unit extend another service: settings inherited, identity and routes its own", () => {
-        const services = parseStackConfig(production()).config.services;
+        const services = parseStackConfig(production(), "production").config.services;
         const byName = (name: string) => services.find((s) => s.name === name)!;
         const [pc, sp] = [byName("pc-watch"), byName("sp-watch")];
         assert.equal(sp.image, pc.image);
@@ -334,7 +337,7 @@ describe("stack files", () => {
     });
 
     it("reports which config keys are secrets after validation", () => {
-        const { secretKeys } = parseStackConfig(production(), ["bff-platform:delivery", "aws:secretKey"]);
+        const { secretKeys } = parseStackConfig(production(), "production", { secretKeys: ["aws:secretKey"] });
         assert.deepEqual(secretKeys, ["delivery"]);
     });
 });

@@ -6,7 +6,7 @@ import { editConfig, findResource, resourcesOfType, run, runStack, stackFile } f
 import { validateKubeObject } from "./support/schemas";
 
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
-const production = () => parseStackConfig(stackFile("production").configMap).config;
+const production = () => parseStackConfig(stackFile("production").configMap, "production").config;
 const providerUrn = (r: RegisteredResource) => (r.provider ?? "").split("::").slice(0, -1).join("::");
 
 describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
@@ -84,7 +84,7 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
             return services;
         });
         assert.throws(
-            () => parseStackConfig(configMap),
+            () => parseStackConfig(configMap, "production"),
             (e: unknown) =>
                 e instanceof ConfigError &&
                 e.problems.includes(

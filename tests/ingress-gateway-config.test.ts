@@ -10,7 +10,7 @@ function problems(edit: (gateway: Record<string, any>, gateways: Record<string, 
         return gateways;
     });
     try {
-        parseStackConfig(configMap);
+        parseStackConfig(configMap, "dev");
         return [];
     } catch (error) {
         assert.ok(error instanceof ConfigError, String(error));
@@ -20,7 +20,7 @@ function problems(edit: (gateway: Record<string, any>, gateways: Record<string, 
 
 describe("gateways config", () => {
     it("fills the defaults: injection mode, sidecar sizing, access log location and time zone", () => {
-        const [gateway] = parseStackConfig(stackFile("dev").configMap).config.gateways;
+        const [gateway] = parseStackConfig(stackFile("dev").configMap, "dev").config.gateways;
         assert.equal(gateway.mode, "gatewayInjection");
         assert.equal(gateway.namespace, "frontend-gateway");
         assert.equal(gateway.serviceType, "ClusterIP");
@@ -35,7 +35,7 @@ describe("gateways config", () => {
     });
 
     it("accepts the production gateway with TLS from ACME", () => {
-        const [gateway] = parseStackConfig(stackFile("production").configMap).config.gateways;
+        const [gateway] = parseStackConfig(stackFile("production").configMap, "production").config.gateways;
         assert.equal(gateway.tls?.issuer.acme?.server, GATEWAY_DEFAULTS.acmeServer);
         assert.equal(gateway.tls?.redirectHttp, true);
     });

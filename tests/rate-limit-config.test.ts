@@ -35,13 +35,13 @@ const watch = (fields: Record<string, unknown> = {}) => ({
 
 describe("global rate limit configuration", () => {
     it("accepts the committed stacks and fills the defaults", () => {
-        const prod = parseStackConfig(production()).config.rateLimits.global;
+        const prod = parseStackConfig(production(), "production").config.rateLimits.global;
         assert.equal(prod?.redis, "elasticache");
         assert.equal(prod?.namespace, "frontend-ratelimit");
         assert.equal(prod?.replicas, 2);
         assert.equal(prod?.timeout, "50ms");
         assert.equal(prod?.failureModeDeny, false);
-        const devGlobal = parseStackConfig(dev()).config.rateLimits.global;
+        const devGlobal = parseStackConfig(dev(), "dev").config.rateLimits.global;
         assert.equal(devGlobal?.redis, "inCluster");
         assert.deepEqual(devGlobal?.limits, [{ name: "top-page", path: "/", unit: "minute", requestsPerUnit: 10 }]);
     });
@@ -117,7 +117,7 @@ describe("global rate limit configuration", () => {
 
     describe("capacity ceiling (SYSTEM.md §5)", () => {
         it("accepts the committed watch limit: 450 rps <= min(2 × 40 × 6 = 480, backend 450)", () => {
-            const { config } = parseStackConfig(production());
+            const { config } = parseStackConfig(production(), "production");
             const capacity = globalLimitCapacity(config.rateLimits.global!.limits[0], config, config.backends);
             assert.deepEqual(
                 capacity.covered.map((c) => [c.name, c.hosts, c.pods, c.maxRps]),
@@ -141,7 +141,7 @@ describe("global rate limit configuration", () => {
         });
 
         it("compares the average rate of other units", () => {
-            assert.doesNotThrow(() => parseStackConfig(withLimits([watch({ unit: "minute", requestsPerUnit: 27000 })])));
+            assert.doesNotThrow(() => parseStackConfig(withLimits([watch({ unit: "minute", requestsPerUnit: 27000 })]), "production"));
             assert.match(
                 problemsOf(withLimits([watch({ unit: "minute", requestsPerUnit: 27060 })]))[0],
                 /27060 per minute \(451 rps\) is above the ceiling of 450 rps/,
@@ -165,7 +165,7 @@ describe("global rate limit configuration", () => {
                 ),
             );
             // sp-watch extends pc-watch: both grow to 41 pods, 2 × 41 × 6 = 492 rps.
-            assert.doesNotThrow(() => parseStackConfig(raised));
+            assert.doesNotThrow(() => parseStackConfig(raised, "production"));
         });
 
         it("checks against the backend alone when no service reached declares capacity figures", () => {
@@ -176,13 +176,13 @@ describe("global rate limit configuration", () => {
             );
             // Dev declares neither capacity nor backends: nothing to compare with.
             assert.doesNotThrow(() =>
-                parseStackConfig(withLimits([{ name: "top", path: "/", unit: "second", requestsPerUnit: 100000 }], dev())),
+                parseStackConfig(withLimits([{ name: "top", path: "/", unit: "second", requestsPerUnit: 100000 }], dev()), "dev"),
             );
         });
     });
 
     describe("which services a limit reaches", () => {
-        const config = () => parseStackConfig(production()).config;
+        const config = () => parseStackConfig(production(), "production").config;
         const reached = (limit: Record<string, unknown>) =>
             coveredServices({ name: "x", unit: "second", requestsPerUnit: 1, ...limit }, config().services, config().gateways).map(
                 (c) => c.name,

@@ -4,8 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { checkAcrossSections, ParsedList, ParsedSections } from "./checks";
 import { PROJECT } from "./defaults";
-import { StackConfig, stackConfigSchema } from "./schema";
+import { KNOWN_NAMESPACES } from "./namespaces";
+import { closest, formatPath, suggestion } from "./paths";
+import { LIST_SECTIONS, SECTION_SCHEMAS, StackConfig, stackConfigSchema } from "./schema";
+import { checkSecrets } from "./secrets";
 import { resolveServiceExtends } from "./service";
 
 /**
@@ -31,11 +35,6 @@ export interface LoadedConfig {
     region: string;
     /** Top-level keys (without namespace) whose values are secrets. */
     secretKeys: string[];
-}
-
-/** Formats a zod path as `services[3].routes[0].host`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-    return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
 }
 
 /** Allowed keys of the object schema found by following `path` through arrays, records and wrappers. */
@@ -75,28 +74,6 @@ function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): s
     return def?.type === "object" && def.shape !== undefined ? Object.keys(def.shape) : [];
 }
 
-/** Levenshtein distance, for "did you mean" on unknown keys. */
-function distance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let previous = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const current = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            previous = current;
-        }
-    }
-    return row[b.length];
-}
-
-function suggestion(key: string, allowed: string[]): string {
-    const best = allowed
-        .map((candidate) => ({ candidate, d: distance(key, candidate) }))
-        .sort((x, y) => x.d - y.d || (x.candidate < y.candidate ? -1 : 1))[0];
-    return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best.candidate}"? ` : "";
-}
-
 function describeType(value: unknown): string {
     return value === null
         ? "null"
@@ -119,10 +96,13 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     return current;
 }
 
-/** One line per problem: `bff-platform:<path>: <what is wrong> (<what is allowed>)`. */
+/**
+ * One line per problem: `bff-platform:<path>: <what is wrong> (<what is allowed>)`, list entries
+ * named from `input` (the configuration as written).
+ */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
     const lines: string[] = [];
-    const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path)}`;
+    const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path, input)}`;
     for (const issue of issues) {
         switch (issue.code) {
             case "unrecognized_keys": {
@@ -219,58 +199,184 @@ function withoutInheritedRepeats(issues: readonly z.core.$ZodIssue[], rawService
 /** Keys of the top-level schema whose value is a plain string (every other value is JSON in Pulumi's config map). */
 const STRING_KEYS = new Set(["environment", "appNamespace"]);
 
+type SectionKey = keyof typeof SECTION_SCHEMAS;
+const SECTION_KEYS = Object.keys(SECTION_SCHEMAS) as SectionKey[];
+/** What a stack must set at least. */
+const REQUIRED_SECTIONS = ["environment", "cluster", "nodePools", "hosts", "services", "delivery"];
+
+/** What parseStackConfig knows about secrets. */
+export interface SecretOptions {
+    /** Namespaced top-level keys holding a secret (`bff-platform:services`): what the engine tells a program. */
+    secretKeys?: readonly string[];
+    /**
+     * Namespaced paths of the secret values (`bff-platform:services[3].env.API_KEY`), known when
+     * the stack file is read offline (`StackFile.placeholders`); makes secret errors name the field.
+     */
+    secretPaths?: readonly string[];
+}
+
+function custom(path: (string | number)[], message: string): z.core.$ZodIssue {
+    return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
+}
+
+function prefixed(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[]): z.core.$ZodIssue[] {
+    return issues.map((issue) => ({ ...issue, path: [...prefix, ...issue.path] }) as z.core.$ZodIssue);
+}
+
+/** Parses a list section entry by entry, so that one bad entry leaves the others usable. */
+function parseList(key: keyof typeof LIST_SECTIONS, raw: unknown, issues: z.core.$ZodIssue[]): ParsedList<unknown> | undefined {
+    const { item, min } = LIST_SECTIONS[key];
+    if (!Array.isArray(raw)) {
+        const whole = SECTION_SCHEMAS[key].safeParse(raw);
+        if (!whole.success) {
+            issues.push(...prefixed(whole.error.issues, [key]));
+            return undefined;
+        }
+        return { items: whole.data as unknown[], complete: true };
+    }
+    const list: ParsedList<unknown> = { items: [], complete: raw.length >= min };
+    if (raw.length < min) {
+        issues.push(custom([key], `must have at least ${min} item${min === 1 ? "" : "s"}`));
+    }
+    raw.forEach((entry, i) => {
+        const result = (item as z.ZodType).safeParse(entry);
+        if (result.success) {
+            list.items[i] = result.data;
+        } else {
+            list.items[i] = undefined;
+            list.complete = false;
+            issues.push(...prefixed(result.error.issues, [key, i]));
+        }
+    });
+    return list;
+}
+
 /**
- * Validates a Pulumi config map (`{"bff-platform:services": "<json>", "aws:region": "..."}`).
- * Keys of other namespaces (aws:, kubernetes:) belong to providers and are left alone.
+ * Validates a Pulumi config map (`{"bff-platform:services": "<json>", "aws:region": "..."}`) of
+ * the stack `stack`. Every section, and every entry of a list, is parsed on its own, then the
+ * rules across entries and sections run on whatever parsed, so that one run lists every problem.
+ * Keys of other namespaces are checked against the keys their providers read.
  * Throws {@link ConfigError} listing every problem.
  */
-export function parseStackConfig(configMap: Record<string, string>, secretKeys: readonly string[] = []): LoadedConfig {
+export function parseStackConfig(configMap: Record<string, string>, stack: string, secrets: SecretOptions = {}): LoadedConfig {
     const prefix = `${PROJECT}:`;
     const input: Record<string, unknown> = {};
-    const problems: string[] = [];
-    for (const fullKey of Object.keys(configMap).sort()) {
-        if (!fullKey.startsWith(prefix)) {
+    const lines: string[] = [];
+    const issues: z.core.$ZodIssue[] = [];
+    /** Sections a misspelt key probably meant: their absence is that key's problem, said once. */
+    const meant = new Set<string>();
+    const keys = Object.keys(configMap).sort();
+    const present = new Set(keys);
+    const namespaces = Object.keys(KNOWN_NAMESPACES);
+    for (const fullKey of keys) {
+        const colon = fullKey.indexOf(":");
+        const namespace = colon < 0 ? "" : fullKey.slice(0, colon);
+        const key = fullKey.slice(colon + 1);
+        if (namespace === PROJECT) {
+            if (!(SECTION_KEYS as string[]).includes(key)) {
+                const best = closest(key, SECTION_KEYS);
+                if (best !== undefined && !present.has(`${prefix}${best}`)) {
+                    meant.add(best);
+                }
+                issues.push(custom([key], `unknown key; ${suggestion(key, SECTION_KEYS)}allowed keys: ${SECTION_KEYS.join(", ")}`));
+                continue;
+            }
+            const raw = configMap[fullKey];
+            if (STRING_KEYS.has(key)) {
+                input[key] = raw;
+                continue;
+            }
+            try {
+                input[key] = JSON.parse(raw);
+            } catch {
+                // A bare word for a structured key: let the schema say what it expected.
+                input[key] = raw;
+            }
             continue;
         }
-        const key = fullKey.slice(prefix.length);
-        const raw = configMap[fullKey];
-        if (STRING_KEYS.has(key)) {
-            input[key] = raw;
+        if (!(namespace in KNOWN_NAMESPACES)) {
+            const best = closest(namespace, namespaces);
+            if (best === PROJECT && (SECTION_KEYS as string[]).includes(key) && !present.has(`${prefix}${key}`)) {
+                meant.add(key);
+            }
+            lines.push(
+                `${fullKey}: unknown config namespace "${namespace}"; ${best === undefined ? "" : `did you mean "${best}:${key}"? `}known namespaces: ${namespaces.join(", ")}`,
+            );
             continue;
         }
-        try {
-            input[key] = JSON.parse(raw);
-        } catch {
-            // A bare word for a structured key: let the schema say what it expected.
-            input[key] = raw;
+        const known = KNOWN_NAMESPACES[namespace];
+        if (known !== undefined && !known.includes(key)) {
+            const best = closest(key, known);
+            if (best !== undefined && !present.has(`${namespace}:${best}`)) {
+                meant.add(`${namespace}:${best}`);
+            }
+            lines.push(
+                `${fullKey}: unknown key of the ${namespace} namespace (the ${namespace} provider reads no such key)${best === undefined ? "" : `; did you mean "${namespace}:${best}"?`}`,
+            );
         }
     }
     const region = configMap["aws:region"];
-    if (region === undefined) {
-        problems.push("aws:region: is required (e.g. pulumi config set aws:region ap-northeast-1)");
-    } else if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-        problems.push(`aws:region: "${region}" is not an AWS region name (e.g. ap-northeast-1)`);
+    if (region === undefined && !meant.has("aws:region")) {
+        lines.push("aws:region: is required (e.g. pulumi config set aws:region ap-northeast-1)");
+    } else if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+        lines.push(`aws:region: "${region}" is not an AWS region name (e.g. ap-northeast-1)`);
     }
+    const noProjectKeys = !keys.some((k) => k.startsWith(prefix)) && meant.size === 0;
+    if (noProjectKeys) {
+        lines.push(
+            `${PROJECT}: the configuration has no ${prefix} keys; a stack needs at least ${REQUIRED_SECTIONS.map((k) => prefix + k).join(", ")} (see the configuration reference in README.md)`,
+        );
+    }
+
     // `extends` is resolved on the raw entries, so that the merged service is what gets validated.
     const rawServices = input.services;
     const brokenExtends = new Set<unknown>();
     input.services = resolveServiceExtends(rawServices, (path, message) => {
         brokenExtends.add(path[1]);
-        problems.push(`${PROJECT}:${formatPath(path)}: ${message}`);
+        issues.push(custom(path, message));
     });
-    const result = stackConfigSchema.safeParse(input);
-    if (!result.success) {
-        // A service whose `extends` failed lacks what it meant to inherit: its one problem is said already.
-        const issues = result.error.issues.filter((i) => !(i.path[0] === "services" && brokenExtends.has(i.path[1])));
-        problems.push(...formatIssues(withoutInheritedRepeats(issues, rawServices), input));
+
+    const parsed: ParsedSections = {};
+    const parsedValues: Record<string, unknown> = {};
+    for (const key of SECTION_KEYS) {
+        if (meant.has(key) || (noProjectKeys && input[key] === undefined)) {
+            continue;
+        }
+        if (key in LIST_SECTIONS) {
+            const list = parseList(key as keyof typeof LIST_SECTIONS, input[key], issues);
+            if (list !== undefined) {
+                (parsed as Record<string, unknown>)[key] = list;
+            }
+            continue;
+        }
+        const result = SECTION_SCHEMAS[key].safeParse(input[key]);
+        if (result.success) {
+            parsedValues[key] = result.data;
+            (parsed as Record<string, unknown>)[key] = result.data;
+        } else {
+            issues.push(...prefixed(result.error.issues, [key]));
+        }
     }
-    if (problems.length > 0 || !result.success) {
+    const report = (path: (string | number)[], message: string) => issues.push(custom(path, message));
+    checkAcrossSections(parsed, input, stack, report, (path) => formatPath(path, input));
+    checkSecrets(secrets.secretKeys ?? [], secrets.secretPaths, report);
+
+    // A service whose `extends` failed lacks what it meant to inherit: its one problem is said already.
+    const kept = issues.filter(
+        (i) => !(i.path[0] === "services" && brokenExtends.has(i.path[1]) && !(i.path.length === 3 && i.path[2] === "extends")),
+    );
+    const problems = [...lines, ...formatIssues(withoutInheritedRepeats(kept, rawServices), input)];
+    if (problems.length > 0) {
         throw new ConfigError(problems);
     }
+    const config = { ...parsedValues } as Record<string, unknown>;
+    for (const key of Object.keys(LIST_SECTIONS)) {
+        config[key] = (parsed as Record<string, ParsedList<unknown> | undefined>)[key]?.items;
+    }
     return {
-        config: result.data,
+        config: config as StackConfig,
         region: region as string,
-        secretKeys: secretKeys
+        secretKeys: (secrets.secretKeys ?? [])
             .filter((k) => k.startsWith(prefix))
             .map((k) => k.slice(prefix.length))
             .sort(),
@@ -283,5 +389,5 @@ export function loadStackConfig(): LoadedConfig {
     // isConfigSecret is part of the SDK runtime but missing from its type declarations.
     const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
     const secretKeys = Object.keys(configMap).filter((k) => runtimeConfig.isConfigSecret?.(k) === true);
-    return parseStackConfig(configMap, secretKeys);
+    return parseStackConfig(configMap, pulumi.getStack(), { secretKeys });
 }
