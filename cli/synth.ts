@@ -59,7 +59,10 @@ export async function synthesizeStackFile(args: {
     mode?: Mode;
 }): Promise<SynthResult> {
     const { project, stack, stackFile } = args;
-    const { config } = parseStackConfig(stackFile.configMap, stack, { secretKeys: stackFile.secretKeys, secretPaths: stackFile.placeholders });
+    const { config } = parseStackConfig(stackFile.configMap, stack, {
+        secretKeys: stackFile.secretKeys,
+        secretPaths: stackFile.placeholders,
+    });
     const run = await runProgram(main, {
         project,
         stack,

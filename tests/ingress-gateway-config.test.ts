@@ -45,70 +45,74 @@ describe("gateways config", () => {
             "a cookie name nginx cannot read as a variable",
             (g) => (g.accessLog = { cookies: ["session-id"] }),
             [
-                `bff-platform:gateways[0].accessLog.cookies[0]: "session-id" must be a cookie name of letters, digits and '_' (nginx logs it as $cookie_<name>, which cannot hold other characters)`,
+                `bff-platform:gateways[istio-ingressgateway].accessLog.cookies[0]: "session-id" must be a cookie name of letters, digits and '_' (nginx logs it as $cookie_<name>, which cannot hold other characters)`,
             ],
         ],
         [
             "a cookie listed twice",
             (g) => (g.accessLog = { cookies: ["a", "a"] }),
-            ['bff-platform:gateways[0].accessLog.cookies[1]: "a" is listed twice'],
+            ['bff-platform:gateways[istio-ingressgateway].accessLog.cookies[1]: "a" is listed twice'],
         ],
         [
             "a host served by two gateways",
             (_g, all) => all.push({ name: "second", hosts: ["pc"] }),
-            ['bff-platform:gateways[1].hosts[0]: "pc" is already served by gateways[0]: a host has one Gateway object, so one gateway'],
+            [
+                'bff-platform:gateways[second].hosts[0]: "pc" is already served by gateway istio-ingressgateway: a host has one Gateway object, so one gateway',
+            ],
         ],
         [
             "a mirror URL with a path or https",
             (g) => (g.mirror = { url: "https://shadow.example.com/path" }),
             [
-                'bff-platform:gateways[0].mirror.url: "https://shadow.example.com/path" must be http://<host>[:<port>] without a path, e.g. "http://shadow-gateway.frontend-gateway.svc.cluster.local:8080"',
+                'bff-platform:gateways[istio-ingressgateway].mirror.url: "https://shadow.example.com/path" must be http://<host>[:<port>] without a path, e.g. "http://shadow-gateway.frontend-gateway.svc.cluster.local:8080"',
             ],
         ],
         [
             "a rate limit whose delay is above its burst",
             (g) => (g.rateLimit = { requestsPerSecond: 10, burst: 5, delay: 10 }),
-            ["bff-platform:gateways[0].rateLimit.delay: 10 is above burst 5"],
+            ["bff-platform:gateways[istio-ingressgateway].rateLimit.delay: 10 is above burst 5"],
         ],
         [
             "TLS with both or neither issuer",
             (g) => (g.tls = { issuer: {} }),
-            ["bff-platform:gateways[0].tls.issuer: set exactly one of acme and ca"],
+            ["bff-platform:gateways[istio-ingressgateway].tls.issuer: set exactly one of acme and ca"],
         ],
         [
             "an ACME account without a valid e-mail",
             (g) => (g.tls = { issuer: { acme: { email: "nobody", route53: { region: "ap-northeast-1", hostedZoneId: "Z123" } } } }),
-            ['bff-platform:gateways[0].tls.issuer.acme.email: "nobody" must be an e-mail address'],
+            ['bff-platform:gateways[istio-ingressgateway].tls.issuer.acme.email: "nobody" must be an e-mail address'],
         ],
         [
             "istioOperator settings on an injection-mode gateway",
             (g) => (g.istioOperator = { install: "operator" }),
-            ["bff-platform:gateways[0].istioOperator: applies to mode istioOperator only (this gateway's mode is gatewayInjection)"],
+            [
+                "bff-platform:gateways[istio-ingressgateway].istioOperator: applies to mode istioOperator only (this gateway's mode is gatewayInjection)",
+            ],
         ],
         [
             "a relative log directory and an unknown time zone",
             (g) => (g.accessLog = { hostPath: "var/log", timeZone: "Tokyo time" }),
             [
-                'bff-platform:gateways[0].accessLog.timeZone: "Tokyo time" must be an IANA time zone name such as "Asia/Tokyo" or "UTC"',
-                'bff-platform:gateways[0].accessLog.hostPath: "var/log" must be an absolute directory path such as "/var/log/istio-ingressgateway"',
+                'bff-platform:gateways[istio-ingressgateway].accessLog.timeZone: "Tokyo time" must be an IANA time zone name such as "Asia/Tokyo" or "UTC"',
+                'bff-platform:gateways[istio-ingressgateway].accessLog.hostPath: "var/log" must be an absolute directory path such as "/var/log/istio-ingressgateway"',
             ],
         ],
         [
             "a name too long for the derived object names",
             (g) => (g.name = "a".repeat(52)),
-            [`bff-platform:gateways[0].name: "${"a".repeat(52)}" is 52 characters long, more than the 51 allowed here`],
+            [`bff-platform:gateways[istio-ingressgateway].name: "${"a".repeat(52)}" is 52 characters long, more than the 51 allowed here`],
         ],
         [
             "a misspelled key",
             (g) => (g.acessLog = {}),
             [
-                'bff-platform:gateways[0].acessLog: unknown key; did you mean "accessLog"? allowed keys: name, namespace, mode, hosts, minReplicas, maxReplicas, targetCpuUtilization, serviceType, serviceAnnotations, resources, accessLog, realIp, errorPages, mirror, rateLimit, tls, istioOperator',
+                'bff-platform:gateways[istio-ingressgateway].acessLog: unknown key; did you mean "accessLog"? allowed keys: name, namespace, mode, hosts, minReplicas, maxReplicas, targetCpuUtilization, serviceType, serviceAnnotations, resources, accessLog, realIp, errorPages, mirror, rateLimit, tls, istioOperator',
             ],
         ],
         [
             "a trusted proxy range that is not a CIDR",
             (g) => (g.realIp = { trustedCidrs: ["10.0.0.0"] }),
-            ['bff-platform:gateways[0].realIp.trustedCidrs[0]: "10.0.0.0" is not a valid cidrv4'],
+            ['bff-platform:gateways[istio-ingressgateway].realIp.trustedCidrs[0]: "10.0.0.0" is not a valid cidrv4'],
         ],
     ];
 
@@ -130,8 +134,8 @@ describe("gateways config", () => {
             g.rateLimit = { requestsPerSecond: 1, burst: 0, delay: 1 };
         });
         assert.deepEqual(across, [
-            "bff-platform:gateways[0].minReplicas: 5 is above maxReplicas 2",
-            "bff-platform:gateways[0].rateLimit.delay: 1 is above burst 0",
+            "bff-platform:gateways[istio-ingressgateway].minReplicas: 5 is above maxReplicas 2",
+            "bff-platform:gateways[istio-ingressgateway].rateLimit.delay: 1 is above burst 0",
         ]);
     });
 });

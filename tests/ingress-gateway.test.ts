@@ -341,7 +341,10 @@ describe("ingress gateway component (mocks)", () => {
             const operator = one(objects, "IstioOperator");
             const [overlay] = operator.spec.components.ingressGateways[0].k8s.overlays;
             assert.deepEqual([overlay.apiVersion, overlay.kind, overlay.name], ["apps/v1", "Deployment", "istio-ingressgateway"]);
-            const config = parseStackConfig(productionWith(() => undefined), "production").config;
+            const config = parseStackConfig(
+                productionWith(() => undefined),
+                "production",
+            ).config;
             const injected = renderIngressGateway({ ...config.gateways[0], mode: "gatewayInjection" }, { hosts: config.hosts });
             const patchesAt = (path: string) =>
                 overlay.patches.filter((p: { path: string }) => p.path === path).map((p: { value: unknown }) => p.value);

@@ -116,6 +116,7 @@ describe("synth command line", () => {
         writeFileSync(
             join(project, "Pulumi.bad.yaml"),
             dev
+                .replace("bff-platform:environment: dev", "bff-platform:environment: bad")
                 .replace("- name: pc-web\n", "- name: PC_Web\n")
                 .replace("- name: sp-web\n      runtime: nodejs\n", "- name: sp-web\n      runtime: nodejs\n      replicsa: 2\n")
                 .replace(
@@ -146,8 +147,8 @@ describe("synth command line", () => {
         const problems = result.stderr.split("\n").filter((line) => line.startsWith("  - "));
         assert.deepEqual(problems, [
             `  - bff-platform:services[0].name: "PC_Web" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
-            `  - bff-platform:services[1].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
-            "  - bff-platform:services[2].replicas: must be at least 0, got -1",
+            `  - bff-platform:services[sp-web].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
+            "  - bff-platform:services[pc-watch].replicas: must be at least 0, got -1",
         ]);
         assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
     });

@@ -97,7 +97,10 @@ export function checkAcrossSections(
         parsed.services.items.forEach((service, s) =>
             service?.routes.forEach((route, r) => {
                 if (hostNames?.has(route.host) === true && !servedHosts.has(route.host)) {
-                    report(["services", s, "routes", r, "host"], `"${route.host}" is served by no gateway: add it to a gateways[].hosts list`);
+                    report(
+                        ["services", s, "routes", r, "host"],
+                        `"${route.host}" is served by no gateway: add it to a gateways[].hosts list`,
+                    );
                 }
             }),
         );

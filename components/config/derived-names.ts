@@ -118,13 +118,37 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
         const name = hostGatewayName(host.hostname);
         const source = ["hosts", h, "hostname"];
         if (app !== undefined && routed.has(host.name)) {
-            add({ kind: "VirtualService", namespace: app, name, parent: ROUTES, source, value: host.hostname, what: `root VirtualService of host ${host.name}` });
+            add({
+                kind: "VirtualService",
+                namespace: app,
+                name,
+                parent: ROUTES,
+                source,
+                value: host.hostname,
+                what: `root VirtualService of host ${host.name}`,
+            });
         }
         const gateway = sources.gateways?.find((g) => g?.hosts.includes(host.name));
         if (gateway !== undefined) {
-            add({ kind: "Gateway", namespace: gateway.namespace, name, parent: GATEWAY, source, value: host.hostname, what: `Gateway of host ${host.name}` });
+            add({
+                kind: "Gateway",
+                namespace: gateway.namespace,
+                name,
+                parent: GATEWAY,
+                source,
+                value: host.hostname,
+                what: `Gateway of host ${host.name}`,
+            });
             if (gateway.tls !== undefined) {
-                add({ kind: "Certificate", namespace: gateway.namespace, name, parent: GATEWAY, source, value: host.hostname, what: `Certificate of host ${host.name}` });
+                add({
+                    kind: "Certificate",
+                    namespace: gateway.namespace,
+                    name,
+                    parent: GATEWAY,
+                    source,
+                    value: host.hostname,
+                    what: `Certificate of host ${host.name}`,
+                });
             }
         }
     });
@@ -140,7 +164,15 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
             add({ kind, namespace, name, parent, source, value: n, what: `${what} of gateway ${n}` });
         add({ kind: "Namespace", name: ns, parent: STACK, source: ["gateways", g, "namespace"], value: ns, what: "gateway namespace" });
         if (gateway.mode === "gatewayInjection") {
-            for (const kind of ["ServiceAccount", "Role", "RoleBinding", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]) {
+            for (const kind of [
+                "ServiceAccount",
+                "Role",
+                "RoleBinding",
+                "Deployment",
+                "Service",
+                "HorizontalPodAutoscaler",
+                "PodDisruptionBudget",
+            ]) {
                 obj(kind, n, kind);
             }
         } else {
@@ -172,7 +204,14 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
     }
     if (sources.gateways?.some((g) => g?.tls !== undefined)) {
         const ns = GATEWAY_DEFAULTS.certManagerNamespace;
-        add({ kind: "Namespace", name: ns, parent: STACK, source: ["gateways"], value: ns, what: "cert-manager's namespace (a gateway has tls)" });
+        add({
+            kind: "Namespace",
+            name: ns,
+            parent: STACK,
+            source: ["gateways"],
+            value: ns,
+            what: "cert-manager's namespace (a gateway has tls)",
+        });
     }
 
     // Argo CD: one Application and one directory per app, plus the root Application.
@@ -184,10 +223,26 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
             { name: DEFAULTS.rootApplication, what: "the root Application" },
         ];
         for (const reserved of platform) {
-            add({ kind: "Application", namespace: argocd, name: reserved.name, parent: DELIVERY, source: [], value: reserved.name, what: reserved.what });
+            add({
+                kind: "Application",
+                namespace: argocd,
+                name: reserved.name,
+                parent: DELIVERY,
+                source: [],
+                value: reserved.name,
+                what: reserved.what,
+            });
         }
         for (const entry of apps) {
-            add({ kind: "Application", namespace: argocd, name: entry.name, parent: DELIVERY, source: entry.source, value: entry.name, what: `Application and manifests directory of ${entry.what}` });
+            add({
+                kind: "Application",
+                namespace: argocd,
+                name: entry.name,
+                parent: DELIVERY,
+                source: entry.source,
+                value: entry.name,
+                what: `Application and manifests directory of ${entry.what}`,
+            });
         }
     }
     return objects;
@@ -208,7 +263,10 @@ export function checkDerivedNames(sources: NameSources, report: Report, describe
     const pairs = new Map<string, { later: DerivedObject; first: DerivedObject; what: string[] }>();
     for (const object of derivedObjects(sources)) {
         // Kubernetes identity (kind, namespace, name) and Pulumi's URN (parent type, kind, name).
-        for (const identity of [`k8s ${object.kind} ${object.namespace ?? ""} ${object.name}`, `urn ${object.parent} ${object.kind} ${object.name}`]) {
+        for (const identity of [
+            `k8s ${object.kind} ${object.namespace ?? ""} ${object.name}`,
+            `urn ${object.parent} ${object.kind} ${object.name}`,
+        ]) {
             const first = byIdentity.get(identity);
             if (first === undefined) {
                 byIdentity.set(identity, object);

@@ -144,7 +144,13 @@ const CRON_FIELDS = [
     { name: "minute", min: 0, max: 59 },
     { name: "hour", min: 0, max: 23 },
     { name: "day of month", min: 1, max: 31, question: true },
-    { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], first: 1 },
+    {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        first: 1,
+    },
     { name: "day of week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"], first: 0, question: true },
 ] as const;
 
@@ -156,7 +162,9 @@ function cronValue(field: (typeof CRON_FIELDS)[number], text: string): number | 
         return Number(text);
     }
     const index = "names" in field ? (field.names as readonly string[]).indexOf(text.toLowerCase()) : -1;
-    return index >= 0 ? index + ("first" in field ? field.first : 0) : `"${text}" is not a number${"names" in field ? " or a name (" + field.names.join(", ") + ")" : ""}`;
+    return index >= 0
+        ? index + ("first" in field ? field.first : 0)
+        : `"${text}" is not a number${"names" in field ? " or a name (" + field.names.join(", ") + ")" : ""}`;
 }
 
 /** What is wrong with one field of a cron schedule, or `undefined`. */
@@ -196,11 +204,15 @@ export function cronProblems(schedule: string): string[] {
         return ["sets a time zone inside the schedule, which Kubernetes refuses (spec.timeZone is the field for it)"];
     }
     if (trimmed.startsWith("@")) {
-        return CRON_MACROS.includes(trimmed) ? [] : [`"${trimmed}" is not a schedule macro Kubernetes documents (${CRON_MACROS.join(", ")})`];
+        return CRON_MACROS.includes(trimmed)
+            ? []
+            : [`"${trimmed}" is not a schedule macro Kubernetes documents (${CRON_MACROS.join(", ")})`];
     }
     const fields = trimmed.split(/\s+/);
     if (fields.length !== 5) {
-        return [`has ${fields.length} field${fields.length === 1 ? "" : "s"}; a CronJob schedule has 5: minute hour day-of-month month day-of-week (e.g. "*/5 * * * *")`];
+        return [
+            `has ${fields.length} field${fields.length === 1 ? "" : "s"}; a CronJob schedule has 5: minute hour day-of-month month day-of-week (e.g. "*/5 * * * *")`,
+        ];
     }
     return CRON_FIELDS.flatMap((field, i) => {
         const problem = cronFieldProblem(field, fields[i]);

@@ -17,30 +17,32 @@ import { capacityWithoutScaleOut, type ServiceConfig } from "./service";
 export const UNIT_SECONDS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
 export type RateLimitUnit = keyof typeof UNIT_SECONDS;
 
-const globalLimitSchema = z.strictObject({
-    /** Unique; also the descriptor value of a `pathRegex` limit (`header_match: <name>`). */
-    name: kubeName("dns1123Label"),
-    /** Exact request path (`:path` descriptor): the whole `:path`, query string included. */
-    path: z
-        .string()
-        .regex(/^\/\S*$/, { error: "must be a request path starting with '/', without spaces" })
-        .optional(),
-    /** RE2 regular expression that must match the whole `:path` (`header_value_match`), e.g. `/watch/(lv\d+)`. */
-    pathRegex: z.string().min(1).optional(),
-    unit: z.enum(Object.keys(UNIT_SECONDS) as [RateLimitUnit, ...RateLimitUnit[]]),
-    requestsPerUnit: positiveInt,
-}).superRefine((limit, ctx) => {
-    if ((limit.path === undefined) === (limit.pathRegex === undefined)) {
-        ctx.addIssue({ code: "custom", message: "set exactly one of path and pathRegex" });
-        return;
-    }
-    if (limit.pathRegex !== undefined) {
-        const problem = re2Problem(limit.pathRegex) ?? pathRegexProblem(limit.pathRegex);
-        if (problem !== undefined) {
-            ctx.addIssue({ code: "custom", path: ["pathRegex"], message: `${JSON.stringify(limit.pathRegex)} ${problem}` });
+const globalLimitSchema = z
+    .strictObject({
+        /** Unique; also the descriptor value of a `pathRegex` limit (`header_match: <name>`). */
+        name: kubeName("dns1123Label"),
+        /** Exact request path (`:path` descriptor): the whole `:path`, query string included. */
+        path: z
+            .string()
+            .regex(/^\/\S*$/, { error: "must be a request path starting with '/', without spaces" })
+            .optional(),
+        /** RE2 regular expression that must match the whole `:path` (`header_value_match`), e.g. `/watch/(lv\d+)`. */
+        pathRegex: z.string().min(1).optional(),
+        unit: z.enum(Object.keys(UNIT_SECONDS) as [RateLimitUnit, ...RateLimitUnit[]]),
+        requestsPerUnit: positiveInt,
+    })
+    .superRefine((limit, ctx) => {
+        if ((limit.path === undefined) === (limit.pathRegex === undefined)) {
+            ctx.addIssue({ code: "custom", message: "set exactly one of path and pathRegex" });
+            return;
         }
-    }
-});
+        if (limit.pathRegex !== undefined) {
+            const problem = re2Problem(limit.pathRegex) ?? pathRegexProblem(limit.pathRegex);
+            if (problem !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["pathRegex"], message: `${JSON.stringify(limit.pathRegex)} ${problem}` });
+            }
+        }
+    });
 
 const elasticacheSchema = z.strictObject({
     /** Node type of the replication group. */
@@ -473,7 +475,10 @@ export function checkRateLimits(
         if (descriptorOf(limit) === undefined || (limit.path !== undefined && limit.pathRegex !== undefined)) {
             return;
         }
-        if (limit.pathRegex !== undefined && (re2Problem(limit.pathRegex) !== undefined || pathRegexProblem(limit.pathRegex) !== undefined)) {
+        if (
+            limit.pathRegex !== undefined &&
+            (re2Problem(limit.pathRegex) !== undefined || pathRegexProblem(limit.pathRegex) !== undefined)
+        ) {
             return;
         }
         const capacity = globalLimitCapacity(limit, { services, gateways }, backends);

@@ -61,34 +61,36 @@ const clusterSchema = z.strictObject({
 
 export const NODE_ROLES = ["gateway", "worker", "system"] as const;
 
-const nodePoolSchema = z.strictObject({
-    /** Node group name, unique in the stack. */
-    name: kubeName("dns1123Label"),
-    /** `node-role` label of the nodes; gateway nodes are also tainted for gateway pods only. */
-    role: z.enum(NODE_ROLES),
-    /** EC2 instance types; list several for spot so that one market's shortage does not empty the pool. */
-    instanceTypes: z
-        .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" }))
-        .min(1),
-    /** SPOT for dev/QA, ON_DEMAND for production (SYSTEM.md §8). */
-    capacityType: z.enum(["ON_DEMAND", "SPOT"]),
-    minSize: nonNegativeInt,
-    maxSize: positiveInt,
-    /** Size at creation only: the Cluster Autoscaler owns it afterwards and the program ignores later changes. */
-    desiredSize: nonNegativeInt,
-    diskSizeGiB: z.number().int().min(20).max(16384).default(DEFAULTS.nodeDiskSizeGiB),
-}).superRefine((pool, ctx) => {
-    if (pool.minSize > pool.maxSize) {
-        ctx.addIssue({ code: "custom", path: ["minSize"], message: `${pool.minSize} is above maxSize ${pool.maxSize}` });
-    }
-    if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["desiredSize"],
-            message: `${pool.desiredSize} is outside minSize..maxSize (${pool.minSize}..${pool.maxSize})`,
-        });
-    }
-});
+const nodePoolSchema = z
+    .strictObject({
+        /** Node group name, unique in the stack. */
+        name: kubeName("dns1123Label"),
+        /** `node-role` label of the nodes; gateway nodes are also tainted for gateway pods only. */
+        role: z.enum(NODE_ROLES),
+        /** EC2 instance types; list several for spot so that one market's shortage does not empty the pool. */
+        instanceTypes: z
+            .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" }))
+            .min(1),
+        /** SPOT for dev/QA, ON_DEMAND for production (SYSTEM.md §8). */
+        capacityType: z.enum(["ON_DEMAND", "SPOT"]),
+        minSize: nonNegativeInt,
+        maxSize: positiveInt,
+        /** Size at creation only: the Cluster Autoscaler owns it afterwards and the program ignores later changes. */
+        desiredSize: nonNegativeInt,
+        diskSizeGiB: z.number().int().min(20).max(16384).default(DEFAULTS.nodeDiskSizeGiB),
+    })
+    .superRefine((pool, ctx) => {
+        if (pool.minSize > pool.maxSize) {
+            ctx.addIssue({ code: "custom", path: ["minSize"], message: `${pool.minSize} is above maxSize ${pool.maxSize}` });
+        }
+        if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["desiredSize"],
+                message: `${pool.desiredSize} is outside minSize..maxSize (${pool.minSize}..${pool.maxSize})`,
+            });
+        }
+    });
 
 const hostSchema = z.strictObject({
     /** Short name used by gateways and routes, e.g. `pc`. */

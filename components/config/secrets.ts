@@ -58,7 +58,10 @@ export function checkSecrets(secretKeys: readonly string[], secretPaths: readonl
             const parts = parsePath(full.slice(prefix.length));
             const field = fieldPattern(parts);
             if (!allowed(field)) {
-                report(parts, `is a secret (secure:) but takes none: its plain value would end up in ${destination(field)}; ${ALLOWED_TEXT}`);
+                report(
+                    parts,
+                    `is a secret (secure:) but takes none: its plain value would end up in ${destination(field)}; ${ALLOWED_TEXT}`,
+                );
             }
         }
         return;

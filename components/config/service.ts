@@ -20,32 +20,37 @@ import {
 
 const LONGEST_SERVICE_SUFFIX = Math.max(...SERVICE_NAME_SUFFIXES.map((s) => s.length));
 
-const hpaSchema = z.strictObject({
-    minReplicas: positiveInt,
-    maxReplicas: positiveInt,
-    /** Average CPU utilization of the whole pod (istio-proxy included), in percent of its requests. */
-    targetCpuUtilization: percent.optional(),
-    /** An External metric, e.g. from the Datadog Cluster Agent (SYSTEM.md §8). */
-    external: z
-        .strictObject({
-            /** Metric name as the external metrics API serves it, e.g. `datadogmetric@frontend:pc-web-rps`. */
-            metricName: z.string().min(1),
-            /** Labels selecting the metric series. */
-            selector: z.record(z.string(), z.string()).optional(),
-            /** Target per pod, a Kubernetes quantity ("20", "1500m"): desiredReplicas = ceil(current × value / target). */
-            targetAverageValue: quantity,
-        })
-        .optional(),
-    /** Seconds of lower load before the HPA removes pods. */
-    scaleDownStabilizationSeconds: nonNegativeInt.default(SERVICE_DEFAULTS.scaleDownStabilizationSeconds),
-}).superRefine((hpa, ctx) => {
-    if (hpa.minReplicas > hpa.maxReplicas) {
-        ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `${hpa.minReplicas} is above maxReplicas ${hpa.maxReplicas}` });
-    }
-    if (hpa.targetCpuUtilization === undefined && hpa.external === undefined) {
-        ctx.addIssue({ code: "custom", message: "has no target: set targetCpuUtilization (percent of the pod's requests) or external" });
-    }
-});
+const hpaSchema = z
+    .strictObject({
+        minReplicas: positiveInt,
+        maxReplicas: positiveInt,
+        /** Average CPU utilization of the whole pod (istio-proxy included), in percent of its requests. */
+        targetCpuUtilization: percent.optional(),
+        /** An External metric, e.g. from the Datadog Cluster Agent (SYSTEM.md §8). */
+        external: z
+            .strictObject({
+                /** Metric name as the external metrics API serves it, e.g. `datadogmetric@frontend:pc-web-rps`. */
+                metricName: z.string().min(1),
+                /** Labels selecting the metric series. */
+                selector: z.record(z.string(), z.string()).optional(),
+                /** Target per pod, a Kubernetes quantity ("20", "1500m"): desiredReplicas = ceil(current × value / target). */
+                targetAverageValue: quantity,
+            })
+            .optional(),
+        /** Seconds of lower load before the HPA removes pods. */
+        scaleDownStabilizationSeconds: nonNegativeInt.default(SERVICE_DEFAULTS.scaleDownStabilizationSeconds),
+    })
+    .superRefine((hpa, ctx) => {
+        if (hpa.minReplicas > hpa.maxReplicas) {
+            ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `${hpa.minReplicas} is above maxReplicas ${hpa.maxReplicas}` });
+        }
+        if (hpa.targetCpuUtilization === undefined && hpa.external === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                message: "has no target: set targetCpuUtilization (percent of the pod's requests) or external",
+            });
+        }
+    });
 
 const capacitySchema = z.strictObject({
     /** Requests per second one pod serves when its CPU reaches the HPA target (load test). */
@@ -54,22 +59,28 @@ const capacitySchema = z.strictObject({
     podPerformanceRps: z.number().positive().optional(),
 });
 
-const localRateLimitSchema = z.strictObject({
-    /** `nginx`: leaky bucket sidecar, burst queued (handbook's choice); `envoy`: token bucket in istio-proxy. */
-    type: z.enum(["nginx", "envoy"]),
-    /** Sustained requests per second per pod. */
-    requestsPerSecond: positiveInt,
-    /** Requests above the rate accepted at once (nginx queue length, envoy bucket size). */
-    burst: nonNegativeInt,
-    /** nginx only: requests of a burst forwarded without delay. */
-    delay: nonNegativeInt.optional(),
-}).superRefine((local, ctx) => {
-    if (local.type === "envoy" && local.delay !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["delay"], message: "applies to the nginx limiter only (envoy's token bucket has no delay)" });
-    } else if (local.delay !== undefined && local.delay > local.burst) {
-        ctx.addIssue({ code: "custom", path: ["delay"], message: `${local.delay} is above burst ${local.burst}` });
-    }
-});
+const localRateLimitSchema = z
+    .strictObject({
+        /** `nginx`: leaky bucket sidecar, burst queued (handbook's choice); `envoy`: token bucket in istio-proxy. */
+        type: z.enum(["nginx", "envoy"]),
+        /** Sustained requests per second per pod. */
+        requestsPerSecond: positiveInt,
+        /** Requests above the rate accepted at once (nginx queue length, envoy bucket size). */
+        burst: nonNegativeInt,
+        /** nginx only: requests of a burst forwarded without delay. */
+        delay: nonNegativeInt.optional(),
+    })
+    .superRefine((local, ctx) => {
+        if (local.type === "envoy" && local.delay !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["delay"],
+                message: "applies to the nginx limiter only (envoy's token bucket has no delay)",
+            });
+        } else if (local.delay !== undefined && local.delay > local.burst) {
+            ctx.addIssue({ code: "custom", path: ["delay"], message: `${local.delay} is above burst ${local.burst}` });
+        }
+    });
 
 const routeSchema = z.strictObject({
     /** Name of a `hosts` entry. */
@@ -130,7 +141,11 @@ function checkCanarySteps(steps: { setWeight?: number; pause?: number }[], ctx: 
         }
         last = { weight, index: i };
     });
-    if (steps.every((step) => step.setWeight === undefined || (Number.isInteger(step.setWeight) && step.setWeight >= 0 && step.setWeight <= 100))) {
+    if (
+        steps.every(
+            (step) => step.setWeight === undefined || (Number.isInteger(step.setWeight) && step.setWeight >= 0 && step.setWeight <= 100),
+        )
+    ) {
         if (last === undefined) {
             ctx.addIssue({ code: "custom", message: "has no setWeight step: end with setWeight 100, or the rollout never completes" });
         } else if (last.weight !== 100) {
@@ -151,26 +166,28 @@ const canaryStepSchema = z.strictObject({
     pause: nonNegativeInt.optional(),
 });
 
-const analysisSchema = z.strictObject({
-    /** Metrics source. */
-    provider: z.enum(["datadog", "prometheus"]),
-    /** Prometheus query endpoint (prometheus only). */
-    prometheusAddress: z.url().optional(),
-    /** Time between measurements. */
-    interval: duration.default(SERVICE_DEFAULTS.analysis.interval),
-    /** Measurements per analysis step. */
-    count: positiveInt.default(SERVICE_DEFAULTS.analysis.count),
-    /** Failed measurements tolerated before the rollout aborts. */
-    failureLimit: nonNegativeInt.default(SERVICE_DEFAULTS.analysis.failureLimit),
-    /** Highest ratio of 5xx responses of the canary version (0..1). */
-    maxErrorRate: z.number().min(0).max(1).default(SERVICE_DEFAULTS.analysis.maxErrorRate),
-    /** Highest p99 latency of the canary version, in milliseconds. */
-    maxLatencyP99Ms: positiveInt.default(SERVICE_DEFAULTS.analysis.maxLatencyP99Ms),
-}).superRefine((analysis, ctx) => {
-    if (analysis.provider === "prometheus" && analysis.prometheusAddress === undefined) {
-        ctx.addIssue({ code: "custom", path: ["prometheusAddress"], message: 'is required with provider "prometheus"' });
-    }
-});
+const analysisSchema = z
+    .strictObject({
+        /** Metrics source. */
+        provider: z.enum(["datadog", "prometheus"]),
+        /** Prometheus query endpoint (prometheus only). */
+        prometheusAddress: z.url().optional(),
+        /** Time between measurements. */
+        interval: duration.default(SERVICE_DEFAULTS.analysis.interval),
+        /** Measurements per analysis step. */
+        count: positiveInt.default(SERVICE_DEFAULTS.analysis.count),
+        /** Failed measurements tolerated before the rollout aborts. */
+        failureLimit: nonNegativeInt.default(SERVICE_DEFAULTS.analysis.failureLimit),
+        /** Highest ratio of 5xx responses of the canary version (0..1). */
+        maxErrorRate: z.number().min(0).max(1).default(SERVICE_DEFAULTS.analysis.maxErrorRate),
+        /** Highest p99 latency of the canary version, in milliseconds. */
+        maxLatencyP99Ms: positiveInt.default(SERVICE_DEFAULTS.analysis.maxLatencyP99Ms),
+    })
+    .superRefine((analysis, ctx) => {
+        if (analysis.provider === "prometheus" && analysis.prometheusAddress === undefined) {
+            ctx.addIssue({ code: "custom", path: ["prometheusAddress"], message: 'is required with provider "prometheus"' });
+        }
+    });
 
 const canarySchema = z.strictObject({
     /** Steps; a traffic-matching `setCanaryScale` is added at the start and after every setWeight below 100. */
@@ -408,12 +425,18 @@ export function checkServices(
         checkService(report, service, s);
         service.routes.forEach((route, r) => {
             if (hostNames !== undefined && !hostNames.has(route.host)) {
-                report(["services", s, "routes", r, "host"], `"${route.host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`);
+                report(
+                    ["services", s, "routes", r, "host"],
+                    `"${route.host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`,
+                );
             }
             const key = `${route.host} ${route.pathPrefix}`;
             const owner = routeOwners.get(key);
             if (owner !== undefined) {
-                report(["services", s, "routes", r, "pathPrefix"], `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`);
+                report(
+                    ["services", s, "routes", r, "pathPrefix"],
+                    `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
+                );
             } else {
                 routeOwners.set(key, service.name);
             }
@@ -439,7 +462,10 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
         report(at("replicas"), "is required when no hpa is set");
     }
     if (service.hpa !== undefined && service.replicas !== undefined) {
-        report(at("replicas"), `${service.replicas} conflicts with hpa: the autoscaler owns the replica count (set hpa.minReplicas instead)`);
+        report(
+            at("replicas"),
+            `${service.replicas} conflicts with hpa: the autoscaler owns the replica count (set hpa.minReplicas instead)`,
+        );
     }
     if (service.strategy !== "canary" && service.canary !== undefined) {
         report(at("canary"), `applies to strategy "canary" only (this service's strategy is "${service.strategy}")`);

@@ -40,7 +40,12 @@ export function stackOf(configMap: Record<string, string>): string {
 }
 
 /** Runs the program with a config map, as the stack named like its environment by default. */
-export function run(configMap: Record<string, string>, mode: Mode = "up", stack = stackOf(configMap), secretKeys: string[] = []): Promise<RunResult> {
+export function run(
+    configMap: Record<string, string>,
+    mode: Mode = "up",
+    stack = stackOf(configMap),
+    secretKeys: string[] = [],
+): Promise<RunResult> {
     return runProgram(main, { project: "bff-platform", stack, configMap, secretKeys, mode });
 }
 
