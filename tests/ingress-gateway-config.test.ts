@@ -100,7 +100,7 @@ describe("gateways config", () => {
         [
             "a name too long for the derived object names",
             (g) => (g.name = "a".repeat(52)),
-            [`bff-platform:gateways[istio-ingressgateway].name: "${"a".repeat(52)}" is 52 characters long, more than the 51 allowed here`],
+            [`bff-platform:gateways[0].name: "${"a".repeat(52)}" is 52 characters long, more than the 51 allowed here`],
         ],
         [
             "a misspelled key",

@@ -8,7 +8,15 @@ import { checkDerivedNames, NameSources } from "./derived-names";
 import { checkUnique, isRecord, rawValues, Report } from "./fields";
 import { checkGateways, GatewayConfig } from "./gateway";
 import { BackendConfig, checkRateLimits, RateLimitsConfig } from "./rate-limits";
-import { ClusterConfig, DeliveryConfig, HostConfig, NODE_GROUP_PREFIX_MAX, nodeGroupNamePrefix, NodePoolConfig } from "./schema";
+import {
+    ClusterConfig,
+    DeliveryConfig,
+    HostConfig,
+    NODE_GROUP_PREFIX_MAX,
+    nodeGroupNamePrefix,
+    NodePoolConfig,
+    StackConfig,
+} from "./schema";
 import { checkServices, ServiceConfig } from "./service";
 
 /** A list section parsed entry by entry. */
@@ -116,6 +124,19 @@ export function checkAcrossSections(
     }
 
     checkDerivedNames(nameSources(parsed), report, describe);
+}
+
+/** A validated configuration as sources of object names. */
+export function configNameSources(config: StackConfig): NameSources {
+    const all = <T>(items: T[]): ParsedList<T> => ({ items, complete: true });
+    return nameSources({
+        ...config,
+        nodePools: all(config.nodePools),
+        hosts: all(config.hosts),
+        gateways: all(config.gateways),
+        services: all(config.services),
+        backends: all(config.backends),
+    });
 }
 
 /** The parsed sections as sources of object names. */

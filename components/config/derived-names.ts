@@ -160,8 +160,8 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
         const n = gateway.name;
         const ns = gateway.namespace;
         const source = ["gateways", g, "name"];
-        const obj = (kind: string, name: string, what: string, parent = GATEWAY, namespace: string | undefined = ns) =>
-            add({ kind, namespace, name, parent, source, value: n, what: `${what} of gateway ${n}` });
+        const obj = (kind: string, name: string, what: string, parent = GATEWAY, clusterScoped = false) =>
+            add({ kind, namespace: clusterScoped ? undefined : ns, name, parent, source, value: n, what: `${what} of gateway ${n}` });
         add({ kind: "Namespace", name: ns, parent: STACK, source: ["gateways", g, "namespace"], value: ns, what: "gateway namespace" });
         if (gateway.mode === "gatewayInjection") {
             for (const kind of [
@@ -182,7 +182,7 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
         obj("ConfigMap", `${n}-error-pages`, "error pages ConfigMap");
         obj("ConfigMap", `${n}-fluent-bit`, "fluent-bit ConfigMap");
         if (gateway.tls !== undefined) {
-            obj("ClusterIssuer", `${n}-issuer`, "ClusterIssuer", GATEWAY, undefined);
+            obj("ClusterIssuer", `${n}-issuer`, "ClusterIssuer", GATEWAY, true);
         }
         if (sources.rateLimit !== undefined) {
             obj("EnvoyFilter", `${n}-ratelimit`, "global rate limit EnvoyFilter", RATE_LIMIT);

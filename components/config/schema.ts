@@ -130,7 +130,7 @@ const deliverySchema = z.strictObject({
 /** A stack whose name differs from its `environment` on purpose, and why (see `environmentOverride`). */
 const environmentOverrideSchema = z.strictObject({
     /** Why this stack deploys an environment of another name, e.g. "blue/green twin of production during the 1.34 upgrade". */
-    reason: z.string().trim().min(10, { error: "must say why the stack name and environment differ (at least 10 characters)" }),
+    reason: z.string().trim().min(10, { error: "must say why the stack name and environment differ" }),
 });
 
 /**

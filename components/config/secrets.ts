@@ -19,7 +19,7 @@ export const SECRET_FIELDS: readonly string[] = [];
 /** Where the value of a field ends up, for the message; the first pattern that matches wins. */
 const DESTINATIONS: [RegExp, string][] = [
     [/^services\[\]\.env(\.|$)/, "the service's ConfigMap, in plain text in the cluster and in the Argo CD repository"],
-    [/^services(\[\]|$)/, "the service's rendered objects (plain text in the Argo CD repository)"],
+    [/^services(\[\]|$)/, "the service's rendered objects in the Argo CD repository (a secure env value lands in its ConfigMap)"],
     [/^delivery(\.|$)/, "every Argo CD Application"],
     [/^gateways(\[\]|$)/, "the gateway's rendered objects and ConfigMaps"],
     [/^rateLimits(\.|$)/, "the ratelimit ConfigMap and EnvoyFilters"],
@@ -72,10 +72,9 @@ export function checkSecrets(secretKeys: readonly string[], secretPaths: readonl
         }
         const key = full.slice(prefix.length);
         if (!allowed(key) && !SECRET_FIELDS.some((f) => f.startsWith(`${key}.`) || f.startsWith(`${key}[]`))) {
-            const example = key === "services" ? " (a secure env value would end up in the service's ConfigMap)" : "";
             report(
                 [key],
-                `holds a secret (secure:) value, but no field of ${key} takes a secret: its plain value would end up in ${destination(key)}${example}; ${ALLOWED_TEXT}`,
+                `holds a secret (secure:) value, but no field of ${key} takes a secret: its plain value would end up in ${destination(key)}; ${ALLOWED_TEXT}`,
             );
         }
     }

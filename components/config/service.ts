@@ -13,6 +13,7 @@ import {
     positiveInt,
     quantity,
     Report,
+    isRecord,
     rawValues,
     resourcesSchema,
     version,
@@ -239,7 +240,7 @@ const migrationSchema = z.strictObject({
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const serviceSchema = z.strictObject({
+const serviceShape = z.strictObject({
     /** Service name; stable, used in every derived object name. */
     name: kubeName("dns1123Label", NAME_LIMITS.dns1123Label - LONGEST_SERVICE_SUFFIX),
     /** Another service whose settings this one starts from (one codebase, two deploy units). */
@@ -298,7 +299,12 @@ export const serviceSchema = z.strictObject({
         }),
 });
 
-export type ServiceConfig = z.output<typeof serviceSchema>;
+/** A service entry: its fields, and the rules across them (run whenever every field has its type). */
+export const serviceSchema = serviceShape.superRefine((service, ctx) =>
+    checkService((path, message) => ctx.addIssue({ code: "custom", path, message }), service),
+);
+
+export type ServiceConfig = z.output<typeof serviceShape>;
 export type CanaryStep = z.output<typeof canaryStepSchema>;
 export type RequestMatch = z.output<typeof requestMatchSchema>;
 
@@ -410,7 +416,26 @@ export function checkServices(
 ): void {
     checkUnique(report, rawServices, "name", ["services"]);
     const serviceNames = rawValues(rawServices, "name");
+    // Route owners from the entries as written: a route taken by an entry with other problems is still taken.
     const routeOwners = new Map<string, string>();
+    (Array.isArray(rawServices) ? rawServices : []).forEach((entry, s) => {
+        const routes = isRecord(entry) && Array.isArray(entry.routes) ? entry.routes : [];
+        routes.forEach((route: unknown, r: number) => {
+            if (!isRecord(route) || typeof route.host !== "string" || typeof route.pathPrefix !== "string") {
+                return;
+            }
+            const key = `${route.host} ${route.pathPrefix}`;
+            const owner = routeOwners.get(key);
+            if (owner !== undefined) {
+                report(
+                    ["services", s, "routes", r, "pathPrefix"],
+                    `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
+                );
+            } else {
+                routeOwners.set(key, typeof entry.name === "string" ? entry.name : `services[${s}]`);
+            }
+        });
+    });
     const reserved = new Set<string>(Object.values(PLATFORM_APPS));
     services.forEach((service, s) => {
         if (service === undefined) {
@@ -422,23 +447,12 @@ export function checkServices(
                 `"${service.name}" is reserved for the platform's own app directory (reserved: ${[...reserved].join(", ")})`,
             );
         }
-        checkService(report, service, s);
         service.routes.forEach((route, r) => {
             if (hostNames !== undefined && !hostNames.has(route.host)) {
                 report(
                     ["services", s, "routes", r, "host"],
                     `"${route.host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`,
                 );
-            }
-            const key = `${route.host} ${route.pathPrefix}`;
-            const owner = routeOwners.get(key);
-            if (owner !== undefined) {
-                report(
-                    ["services", s, "routes", r, "pathPrefix"],
-                    `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
-                );
-            } else {
-                routeOwners.set(key, service.name);
             }
         });
         const otherService = (target: string, path: (string | number)[]) => {
@@ -455,9 +469,9 @@ export function checkServices(
     });
 }
 
-/** Rules across the fields of one service. */
-function checkService(report: Report, service: ServiceConfig, s: number): void {
-    const at = (...rest: (string | number)[]) => ["services", s, ...rest];
+/** Rules across the fields of one service; paths from the service entry. */
+function checkService(report: Report, service: ServiceConfig): void {
+    const at = (...rest: (string | number)[]) => rest;
     if (service.hpa === undefined && service.replicas === undefined) {
         report(at("replicas"), "is required when no hpa is set");
     }
