@@ -4,6 +4,7 @@
  * the list it looks in parsed in full. Names other entries refer to are read from the entries as
  * written, so an entry with an unrelated problem is still found by name.
  */
+import { checkName } from "../shared";
 import { checkDerivedNames, NameSources } from "./derived-names";
 import { checkUnique, isRecord, rawValues, Report } from "./fields";
 import { checkGateways, GatewayConfig } from "./gateway";
@@ -58,6 +59,10 @@ export function checkAcrossSections(
     describe: (path: (string | number)[]) => string,
 ): void {
     checkEnvironment(parsed, raw, stack, report);
+    // The cluster's name, also when another cluster field has a problem (said at that field).
+    const rawName = isRecord(raw.cluster) ? raw.cluster.name : undefined;
+    const clusterName =
+        parsed.cluster?.name ?? (typeof rawName === "string" && checkName("dns1123Label", rawName) === undefined ? rawName : undefined);
 
     // Node pools.
     const pools = parsed.nodePools;
@@ -71,12 +76,11 @@ export function checkAcrossSections(
         if (all !== undefined && gatewayCount > 0 && !all.some((p) => p.role === "gateway")) {
             report(["nodePools"], 'needs a pool with role "gateway": gateways run on dedicated gateway nodes (SYSTEM.md §4)');
         }
-        const cluster = parsed.cluster;
         pools.items.forEach((pool, i) => {
-            if (pool === undefined || cluster === undefined) {
+            if (pool === undefined || clusterName === undefined) {
                 return;
             }
-            const prefix = nodeGroupNamePrefix(cluster.name, pool.name);
+            const prefix = nodeGroupNamePrefix(clusterName, pool.name);
             if (prefix.length > NODE_GROUP_PREFIX_MAX) {
                 report(
                     ["nodePools", i, "name"],
@@ -119,7 +123,7 @@ export function checkAcrossSections(
         checkRateLimits(parsed.rateLimits, complete(parsed.backends), raw.backends, report, {
             services: complete(parsed.services),
             gateways: complete(parsed.gateways),
-            clusterName: parsed.cluster?.name,
+            clusterName,
         });
     }
 

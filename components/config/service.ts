@@ -485,6 +485,9 @@ function checkService(report: Report, service: ServiceConfig): void {
         report(at("canary"), `applies to strategy "canary" only (this service's strategy is "${service.strategy}")`);
     }
     service.jobs.forEach((job, j) => {
+        if (checkName("dns1123Label", job.name) !== undefined) {
+            return; // the name itself is reported by its field
+        }
         const objectName = `${service.name}-${job.name}`;
         const problem = checkName(job.schedule === undefined ? "dns1123Label" : "cronJob", objectName);
         if (problem !== undefined) {
