@@ -45,6 +45,12 @@ describe("configuration mistakes, class by class", () => {
                 'bff-platform:gatewy: unknown key; did you mean "gateways"? allowed keys: environment, environmentOverride, appNamespace, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery',
             ],
         );
+        const nested = editConfig(production(), "cluster", ({ name, ...cluster }) => ({ ...cluster, nme: name }));
+        assert.deepEqual(configProblems(nested), [
+            'bff-platform:cluster.nme: unknown key; did you mean "name"? allowed keys: name, kubernetesVersion, vpcId, privateSubnetIds, endpointPublicAccess, publicAccessCidrs, adminRoleArns, logTypes',
+        ]);
+        const emptyPools = editConfig(production(), "nodePools", () => []);
+        assert.deepEqual(configProblems(emptyPools), ["bff-platform:nodePools: must have at least 1 item, got 0"]);
         const weights = editConfig(production(), "services", (list) => {
             list[2].canary = { steps: [{ setWeight: 20 }, { setWeight: 120 }] };
             list[3].canary = { steps: [{ setWeight: 20 }, { pause: 60 }] };
@@ -206,7 +212,7 @@ describe("configuration mistakes, class by class", () => {
         ]);
         const override = (reason: string) => ({ ...production(), "bff-platform:environmentOverride": JSON.stringify({ reason }) });
         assert.deepEqual(configProblems(override("twin"), "production-green"), [
-            "bff-platform:environmentOverride.reason: must not be shorter than 10 characters (must say why the stack name and environment differ)",
+            'bff-platform:environmentOverride.reason: "twin" is 4 characters long, shorter than the 10 required (must say why the stack name and environment differ)',
         ]);
         assert.deepEqual(configProblems(override("blue/green twin of production"), "production"), [
             'bff-platform:environmentOverride: is set, but the stack "production" and its environment agree: remove it',

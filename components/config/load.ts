@@ -103,7 +103,25 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
     const lines: string[] = [];
     const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path, input)}`;
+    const key = (path: readonly PropertyKey[]) => path.map(String).join("\u0000");
+    // A misspelt key says "did you mean"; the key it meant is then missing, but that is the same problem.
+    const meant = new Set<string>();
     for (const issue of issues) {
+        if (issue.code === "unrecognized_keys") {
+            const allowed = allowedKeysAt(stackConfigSchema, issue.path);
+            for (const unknown of issue.keys) {
+                const best = closest(unknown, allowed);
+                if (best !== undefined && valueAt(input, [...issue.path, best]) === undefined) {
+                    meant.add(key([...issue.path, best]));
+                }
+            }
+        }
+    }
+    for (const issue of issues) {
+        if ((issue.code === "invalid_type" || issue.code === "invalid_value") && meant.has(key(issue.path))) {
+            continue;
+        }
+        const count = (value: unknown) => (Array.isArray(value) ? value.length : typeof value === "string" ? value.length : undefined);
         switch (issue.code) {
             case "unrecognized_keys": {
                 const allowed = allowedKeysAt(stackConfigSchema, issue.path);
@@ -125,9 +143,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                 lines.push(
                     `${at(issue.path)}: ${
                         issue.origin === "array"
-                            ? `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`
+                            ? `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}, got ${count(valueAt(input, issue.path))}`
                             : issue.origin === "string"
-                              ? `must not be shorter than ${issue.minimum} characters`
+                              ? `${JSON.stringify(valueAt(input, issue.path))} is ${count(valueAt(input, issue.path))} characters long, shorter than the ${issue.minimum} required`
                               : `must be at least ${issue.minimum}, got ${String(valueAt(input, issue.path))}`
                     }${issue.message.startsWith("must") ? ` (${issue.message})` : ""}`,
                 );
@@ -136,7 +154,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                 lines.push(
                     `${at(issue.path)}: ${
                         issue.origin === "array"
-                            ? `must have at most ${issue.maximum} items`
+                            ? `must have at most ${issue.maximum} items, got ${count(valueAt(input, issue.path))}`
                             : `must be at most ${issue.maximum}, got ${String(valueAt(input, issue.path))}`
                     }`,
                 );
@@ -236,7 +254,7 @@ function parseList(key: keyof typeof LIST_SECTIONS, raw: unknown, issues: z.core
     }
     const list: ParsedList<unknown> = { items: [], complete: raw.length >= min };
     if (raw.length < min) {
-        issues.push(custom([key], `must have at least ${min} item${min === 1 ? "" : "s"}`));
+        issues.push(custom([key], `must have at least ${min} item${min === 1 ? "" : "s"}, got ${raw.length}`));
     }
     raw.forEach((entry, i) => {
         const result = (item as z.ZodType).safeParse(entry);
