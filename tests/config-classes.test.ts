@@ -58,7 +58,7 @@ describe("configuration mistakes, class by class", () => {
             return list;
         });
         assert.deepEqual(configProblems(weights), [
-            "bff-platform:services[sp-web].canary.steps[1].setWeight: must be at most 100, got 120",
+            "bff-platform:services[sp-web].canary.steps[1].setWeight: 120 is out of range 0..100",
             "bff-platform:services[pc-watch].canary.steps[0].setWeight: 20 is the last weight: the steps must end with setWeight 100, or the rollout never completes",
             `bff-platform:services[account-web].jobs[1].name: "Purge" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
         ]);

@@ -197,7 +197,7 @@ describe("service configuration (canary, routing, jobs)", () => {
     it("rejects canary weights outside 0..100, decreasing, or not ending at 100", () => {
         const withSteps = (steps: unknown[]) => editService(2, (s) => (s.canary = { steps }));
         assert.deepEqual(problemsOf(withSteps([{ setWeight: 120 }, { setWeight: 100 }])), [
-            "bff-platform:services[sp-web].canary.steps[0].setWeight: must be at most 100, got 120",
+            "bff-platform:services[sp-web].canary.steps[0].setWeight: 120 is out of range 0..100",
         ]);
         assert.deepEqual(problemsOf(withSteps([{ setWeight: 50 }, { pause: 60 }])), [
             "bff-platform:services[sp-web].canary.steps[0].setWeight: 50 is the last weight: the steps must end with setWeight 100, or the rollout never completes",
@@ -257,7 +257,7 @@ describe("service configuration (canary, routing, jobs)", () => {
             `bff-platform:services[ads-bff].migration: needs strategy "rollingUpdate": Argo Rollouts owns the weights of the primary route during a canary, so a legacy share cannot sit beside them`,
         ]);
         assert.deepEqual(problemsOf(editService(ADS, (s) => (s.migration.legacyWeight = 101))), [
-            `bff-platform:services[ads-bff].migration.legacyWeight: must be at most 100, got 101`,
+            `bff-platform:services[ads-bff].migration.legacyWeight: 101 is out of range 0..100`,
         ]);
     });
 

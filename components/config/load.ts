@@ -37,22 +37,23 @@ export interface LoadedConfig {
     secretKeys: string[];
 }
 
-/** Allowed keys of the object schema found by following `path` through arrays, records and wrappers. */
-function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+function unwrap(s: z.core.$ZodType): z.core.$ZodType {
+    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType !== undefined) {
+        return unwrap(def.innerType);
+    }
+    if (def.type === "pipe" && def.in !== undefined) {
+        return unwrap(def.in);
+    }
+    return s;
+}
+
+/** The schema found by following `path` through objects, arrays, records and wrappers. */
+function schemaAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): z.core.$ZodType | undefined {
     let current: z.core.$ZodType | undefined = schema;
-    const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
-        const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
-        if (def.innerType !== undefined) {
-            return unwrap(def.innerType);
-        }
-        if (def.type === "pipe" && def.in !== undefined) {
-            return unwrap(def.in);
-        }
-        return s;
-    };
     for (const part of path) {
         if (current === undefined) {
-            return [];
+            return undefined;
         }
         const def = unwrap(current)._zod.def as {
             type: string;
@@ -67,11 +68,28 @@ function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): s
         } else if (def.type === "record") {
             current = def.valueType;
         } else {
-            return [];
+            return undefined;
         }
     }
-    const def = current === undefined ? undefined : (unwrap(current)._zod.def as { type: string; shape?: object });
+    return current === undefined ? undefined : unwrap(current);
+}
+
+/** Allowed keys of the object schema at `path`. */
+function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+    const def = schemaAt(schema, path)?._zod.def as { type: string; shape?: object } | undefined;
     return def?.type === "object" && def.shape !== undefined ? Object.keys(def.shape) : [];
+}
+
+/** `min..max` of the number schema at `path` when it has both bounds (a weight: `0..100`). */
+function numberRangeAt(path: readonly PropertyKey[]): string | undefined {
+    const found = schemaAt(stackConfigSchema, path) as { minValue?: number | null; maxValue?: number | null } | undefined;
+    const [min, max] = [found?.minValue, found?.maxValue];
+    return typeof min === "number" &&
+        typeof max === "number" &&
+        Math.abs(min) < Number.MAX_SAFE_INTEGER &&
+        Math.abs(max) < Number.MAX_SAFE_INTEGER
+        ? `${min}..${max}`
+        : undefined;
 }
 
 function describeType(value: unknown): string {
@@ -146,7 +164,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                             ? `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}, got ${count(valueAt(input, issue.path))}`
                             : issue.origin === "string"
                               ? `${JSON.stringify(valueAt(input, issue.path))} is ${count(valueAt(input, issue.path))} characters long, shorter than the ${issue.minimum} required`
-                              : `must be at least ${issue.minimum}, got ${String(valueAt(input, issue.path))}`
+                              : numberRangeAt(issue.path) !== undefined
+                                ? `${String(valueAt(input, issue.path))} is out of range ${numberRangeAt(issue.path)}`
+                                : `must be at least ${issue.minimum}, got ${String(valueAt(input, issue.path))}`
                     }${issue.message.startsWith("must") ? ` (${issue.message})` : ""}`,
                 );
                 break;
@@ -155,7 +175,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                     `${at(issue.path)}: ${
                         issue.origin === "array"
                             ? `must have at most ${issue.maximum} items, got ${count(valueAt(input, issue.path))}`
-                            : `must be at most ${issue.maximum}, got ${String(valueAt(input, issue.path))}`
+                            : numberRangeAt(issue.path) !== undefined
+                              ? `${String(valueAt(input, issue.path))} is out of range ${numberRangeAt(issue.path)}`
+                              : `must be at most ${issue.maximum}, got ${String(valueAt(input, issue.path))}`
                     }`,
                 );
                 break;
