@@ -23,6 +23,13 @@ describe("configuration mistakes, class by class", () => {
         });
         configMap = editConfig(configMap, "rateLimits", (limits) => {
             limits.global.limits.push({ name: "bad-regex", pathRegex: "/x/(?=y)", unit: "second", requestsPerUnit: 1 });
+            limits.global.limits.push({ name: "many", path: "/ranking", unit: "second", requestsPerUnit: "many" });
+            limits.global.limits.push({
+                name: "watch-again",
+                pathRegex: limits.global.limits[0].pathRegex,
+                unit: "second",
+                requestsPerUnit: 1,
+            });
             return limits;
         });
         assert.deepEqual(configProblems(configMap), [
@@ -31,7 +38,9 @@ describe("configuration mistakes, class by class", () => {
             "bff-platform:services[sp-web].hpa.minReplicas: 50 is above maxReplicas 20",
             "bff-platform:services[pc-watch].rateLimit.local.requestsPerSecond: local limit 2 rps per pod is not above the HPA trigger of 6 rps per pod: requests would be rejected before the autoscaler adds pods",
             `bff-platform:rateLimits.global.limits[bad-regex].pathRegex: "/x/(?=y)" is not an RE2 regular expression (Envoy's safe_regex): invalid perl operator: (?=`,
+            'bff-platform:rateLimits.global.limits[many].requestsPerUnit: must be a number, got string "many"',
             "bff-platform:services[pc-timeshift].routes[0].pathPrefix: / on host pc is already routed to pc-web",
+            "bff-platform:rateLimits.global.limits[watch-again].pathRegex: limits the same requests (regex /watch/(lv\\d+)) as limit watch: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through",
         ]);
     });
 

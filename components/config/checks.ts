@@ -8,7 +8,7 @@ import { checkName } from "../shared";
 import { checkDerivedNames, NameSources } from "./derived-names";
 import { checkUnique, isRecord, rawValues, Report } from "./fields";
 import { checkGateways, GatewayConfig } from "./gateway";
-import { BackendConfig, checkRateLimits, RateLimitsConfig } from "./rate-limits";
+import { BackendConfig, checkRateLimits, GlobalLimitConfig, RateLimitsConfig } from "./rate-limits";
 import {
     ClusterConfig,
     DeliveryConfig,
@@ -39,6 +39,8 @@ export interface ParsedSections {
     gateways?: ParsedList<GatewayConfig>;
     services?: ParsedList<ServiceConfig>;
     rateLimits?: RateLimitsConfig;
+    /** `rateLimits.global.limits`, parsed limit by limit (with the limits as written, for names). */
+    rateLimitEntries?: ParsedList<GlobalLimitConfig> & { raw: unknown };
     backends?: ParsedList<BackendConfig>;
     delivery?: DeliveryConfig;
 }
@@ -120,7 +122,7 @@ export function checkAcrossSections(
 
     // Rate limits.
     if (parsed.rateLimits !== undefined || parsed.backends !== undefined) {
-        checkRateLimits(parsed.rateLimits, complete(parsed.backends), raw.backends, report, {
+        checkRateLimits(parsed.rateLimits, parsed.rateLimitEntries, complete(parsed.backends), raw.backends, report, {
             services: complete(parsed.services),
             gateways: complete(parsed.gateways),
             clusterName,

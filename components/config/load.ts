@@ -8,6 +8,7 @@ import { checkAcrossSections, ParsedList, ParsedSections } from "./checks";
 import { PROJECT } from "./defaults";
 import { KNOWN_NAMESPACES } from "./namespaces";
 import { closest, formatPath, suggestion } from "./paths";
+import { GlobalLimitConfig, globalLimitSchema, rateLimitsEnvelopeSchema } from "./rate-limits";
 import { LIST_SECTIONS, SECTION_SCHEMAS, StackConfig, stackConfigSchema } from "./schema";
 import { checkSecrets } from "./secrets";
 import { resolveServiceExtends } from "./service";
@@ -291,6 +292,32 @@ function parseList(key: keyof typeof LIST_SECTIONS, raw: unknown, issues: z.core
     return list;
 }
 
+/** Parses `rateLimits` with each global limit on its own, so that one bad limit leaves the others checked. */
+function parseRateLimits(raw: unknown, issues: z.core.$ZodIssue[], parsed: ParsedSections): void {
+    const envelope = rateLimitsEnvelopeSchema.safeParse(raw ?? {});
+    if (!envelope.success) {
+        issues.push(...prefixed(envelope.error.issues, ["rateLimits"]));
+        return;
+    }
+    const global = envelope.data.global;
+    if (global === undefined) {
+        parsed.rateLimits = { global: undefined };
+        return;
+    }
+    const rawLimits = global.limits;
+    const entries = { items: [] as (GlobalLimitConfig | undefined)[], complete: true, raw: rawLimits };
+    rawLimits.forEach((limit, i) => {
+        const result = globalLimitSchema.safeParse(limit);
+        entries.items[i] = result.success ? result.data : undefined;
+        if (!result.success) {
+            entries.complete = false;
+            issues.push(...prefixed(result.error.issues, ["rateLimits", "global", "limits", i]));
+        }
+    });
+    parsed.rateLimitEntries = entries;
+    parsed.rateLimits = { global: { ...global, limits: entries.items.filter((l): l is GlobalLimitConfig => l !== undefined) } };
+}
+
 /**
  * Validates a Pulumi config map (`{"bff-platform:services": "<json>", "aws:region": "..."}`) of
  * the stack `stack`. Every section, and every entry of a list, is parsed on its own, then the
@@ -380,6 +407,13 @@ export function parseStackConfig(configMap: Record<string, string>, stack: strin
     const parsedValues: Record<string, unknown> = {};
     for (const key of SECTION_KEYS) {
         if (meant.has(key) || (noProjectKeys && input[key] === undefined)) {
+            continue;
+        }
+        if (key === "rateLimits") {
+            parseRateLimits(input.rateLimits, issues, parsed);
+            if (parsed.rateLimits !== undefined && parsed.rateLimitEntries?.complete !== false) {
+                parsedValues.rateLimits = parsed.rateLimits;
+            }
             continue;
         }
         if (key in LIST_SECTIONS) {

@@ -17,7 +17,7 @@ import { capacityWithoutScaleOut, type ServiceConfig } from "./service";
 export const UNIT_SECONDS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
 export type RateLimitUnit = keyof typeof UNIT_SECONDS;
 
-const globalLimitSchema = z
+export const globalLimitSchema = z
     .strictObject({
         /** Unique; also the descriptor value of a `pathRegex` limit (`header_match: <name>`). */
         name: kubeName("dns1123Label"),
@@ -54,30 +54,37 @@ const elasticacheSchema = z.strictObject({
     numCacheClusters: z.number().int().min(1).max(6).default(RATE_LIMIT_DEFAULTS.elasticache.numCacheClusters),
 });
 
-export const rateLimitsSchema = z.strictObject({
-    global: z
-        .strictObject({
-            /** ratelimit service domain. */
-            domain: kubeName("dns1123Label"),
-            /** Let traffic through when the ratelimit service is down; local limits still protect. */
-            failureModeDeny: z.boolean().default(false),
-            /** Time the gateway waits for the ratelimit service, e.g. "50ms". */
-            timeout: z
-                .string()
-                .regex(/^\d+(ms|s)$/, { error: 'must be a duration such as "50ms" or "1s"' })
-                .default("50ms"),
-            limits: z.array(globalLimitSchema).min(1),
-            /** In-cluster Redis (dev) or ElastiCache (production). */
-            redis: z.enum(["inCluster", "elasticache"]).default("inCluster"),
-            /** ElastiCache settings (`redis: elasticache` only). */
-            elasticache: elasticacheSchema.optional(),
-            /** Namespace of the ratelimit service and its in-cluster Redis. */
-            namespace: kubeName("dns1123Label").default(RATE_LIMIT_DEFAULTS.namespace),
-            /** ratelimit pods; a PodDisruptionBudget keeps all but one during drains. */
-            replicas: positiveInt.default(RATE_LIMIT_DEFAULTS.replicas),
-        })
-        .optional(),
-});
+/** The `rateLimits` section with `limit` as the schema of each limit. */
+function rateLimitsShape<Limit extends z.ZodType>(limit: Limit) {
+    return z.strictObject({
+        global: z
+            .strictObject({
+                /** ratelimit service domain. */
+                domain: kubeName("dns1123Label"),
+                /** Let traffic through when the ratelimit service is down; local limits still protect. */
+                failureModeDeny: z.boolean().default(false),
+                /** Time the gateway waits for the ratelimit service, e.g. "50ms". */
+                timeout: z
+                    .string()
+                    .regex(/^\d+(ms|s)$/, { error: 'must be a duration such as "50ms" or "1s"' })
+                    .default("50ms"),
+                limits: z.array(limit).min(1),
+                /** In-cluster Redis (dev) or ElastiCache (production). */
+                redis: z.enum(["inCluster", "elasticache"]).default("inCluster"),
+                /** ElastiCache settings (`redis: elasticache` only). */
+                elasticache: elasticacheSchema.optional(),
+                /** Namespace of the ratelimit service and its in-cluster Redis. */
+                namespace: kubeName("dns1123Label").default(RATE_LIMIT_DEFAULTS.namespace),
+                /** ratelimit pods; a PodDisruptionBudget keeps all but one during drains. */
+                replicas: positiveInt.default(RATE_LIMIT_DEFAULTS.replicas),
+            })
+            .optional(),
+    });
+}
+
+export const rateLimitsSchema = rateLimitsShape(globalLimitSchema);
+/** The section with each limit left unchecked: the loader then parses every limit on its own. */
+export const rateLimitsEnvelopeSchema = rateLimitsShape(z.unknown());
 
 export const backendSchema = z.strictObject({
     name: kubeName("dns1123Label"),
@@ -420,6 +427,7 @@ function descriptorOf(limit: GlobalLimitConfig): { field: "path" | "pathRegex"; 
  */
 export function checkRateLimits(
     rateLimits: RateLimitsConfig | undefined,
+    entries: { items: readonly (GlobalLimitConfig | undefined)[]; complete: boolean; raw: unknown } | undefined,
     backends: BackendConfig[] | undefined,
     rawBackends: unknown,
     report: Report,
@@ -427,14 +435,16 @@ export function checkRateLimits(
 ): void {
     checkUnique(report, rawBackends, "name", ["backends"]);
     const global = rateLimits?.global;
-    if (global === undefined) {
+    if (global === undefined || entries === undefined) {
         return;
     }
     const at = (...rest: (string | number)[]) => ["rateLimits", "global", ...rest];
-    const limits = global.limits;
-    checkUnique(report, limits, "name", at("limits"));
+    checkUnique(report, entries.raw, "name", at("limits"));
     const seen = new Map<string, string>();
-    limits.forEach((limit, l) => {
+    entries.items.forEach((limit, l) => {
+        if (limit === undefined) {
+            return;
+        }
         const descriptor = descriptorOf(limit);
         if (descriptor === undefined || (limit.path !== undefined && limit.pathRegex !== undefined)) {
             return;
@@ -468,10 +478,10 @@ export function checkRateLimits(
         }
     }
     const { services, gateways } = context;
-    if (services === undefined || gateways === undefined || backends === undefined) {
+    if (services === undefined || gateways === undefined || backends === undefined || !entries.complete) {
         return;
     }
-    limits.forEach((limit, l) => {
+    (entries.items as GlobalLimitConfig[]).forEach((limit, l) => {
         if (descriptorOf(limit) === undefined || (limit.path !== undefined && limit.pathRegex !== undefined)) {
             return;
         }
