@@ -94,6 +94,13 @@ describe("configuration mistakes, class by class", () => {
             'bff-platform:gateways[istio-ingressgateway].namespace: "frontend" gives the gateway namespace the name of the app namespace from appNamespace "frontend": Namespace "frontend"; Kubernetes and Pulumi would see one object, so rename one of them',
             'bff-platform:services[8].name: "frontend-apps" gives the Application and manifests directory of service frontend-apps the name of the root Application (reserved by the platform): Application "frontend-apps" in namespace argocd; Kubernetes and Pulumi would see one object, so rename one of them',
         ]);
+        const reserved = editConfig(production(), "services", (services) => {
+            services[2].name = "host-routes";
+            return services;
+        });
+        assert.deepEqual(configProblems(reserved), [
+            `bff-platform:services[2].name: "host-routes" is reserved for the platform's own app directory (reserved: host-routes, applications)`,
+        ]);
         const rateLimitInApp = editConfig(production(), "rateLimits", (limits) => {
             limits.global.namespace = "frontend";
             return limits;

@@ -46,6 +46,9 @@ export interface NameSources {
     argocd?: { namespace: string; mode: "argocd" | "direct" };
 }
 
+/** Platform app directories; a service taking one of these names is refused by `checkServices`. */
+const RESERVED_APPS = new Set<string>(Object.values(PLATFORM_APPS));
+
 const SERVICE = "bff-platform:service:BffService";
 const GATEWAY = "bff-platform:gateway:IngressGateway";
 const ROUTES = "bff-platform:routing:HostRoutes";
@@ -276,6 +279,11 @@ export function checkDerivedNames(sources: NameSources, report: Report, describe
                 continue;
             }
             if (first.source.length === 0 && object.source.length === 0) {
+                continue;
+            }
+            // A service named like a platform app directory is reported by the services' own rule.
+            const reserved = first.source.length === 0 ? object : object.source.length === 0 ? first : undefined;
+            if (reserved !== undefined && fieldOf(reserved.source) === "services.*.name" && RESERVED_APPS.has(reserved.value)) {
                 continue;
             }
             const [a, b] = object.source.length === 0 ? [object, first] : [first, object];
