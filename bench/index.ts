@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): BenchOptions {
 function runSize(services: number, repeats: number): Promise<WorkerResult> {
     return new Promise((resolve, reject) => {
         const child = fork(join(__dirname, "synth-worker.ts"), [String(services), "--repeats", String(repeats)], {
-            execArgv: ["--expose-gc", "-r", "ts-node/register/transpile-only"],
+            execArgv: ["--expose-gc", "-r", require.resolve("../cli/register.js")],
             stdio: ["ignore", "inherit", "inherit", "ipc"],
         });
         let result: WorkerResult | undefined;

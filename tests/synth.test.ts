@@ -11,7 +11,7 @@ const SYNTH = join(PROJECT_DIR, "cli", "synth.ts");
 
 /** Runs the synth CLI in `cwd` as a user would, without a TTY or stdin. */
 function synthCli(cwd: string, args: string[]) {
-    return spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), SYNTH, ...args], {
+    return spawnSync(process.execPath, ["-r", require.resolve("../cli/register.js"), SYNTH, ...args], {
         cwd,
         encoding: "utf8",
         env: { ...process.env, TS_NODE_PROJECT: join(PROJECT_DIR, "tsconfig.json") },
