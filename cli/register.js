@@ -2,7 +2,8 @@
 // bench, mocha). `pulumi up` does not use this file: Pulumi's nodejs runtime runs index.ts with its
 // own ts-node, as it always has.
 //
-// Three things, each measured by `npm run bench` (see the README):
+// Three things, each measured by `npm run bench` (see the README), each with a switch the benchmark
+// uses to measure it (NODE_DISABLE_COMPILE_CACHE=1, BFF_TS_CACHE=0, BFF_DEFER_SDK_DEPS=0):
 // 1. Node's module compile cache (Node >= 22.1): V8 code cache of every module compiled, on disk
 //    (default `<os tmpdir>/node-compile-cache`, or $NODE_COMPILE_CACHE), reused while a file's
 //    content is unchanged. https://nodejs.org/api/module.html#module-compile-cache
@@ -12,7 +13,6 @@
 // 3. Two dependencies of @pulumi/pulumi that only its closure serialization uses (function
 //    serialization and code-path computation for cloud functions, which this program never calls)
 //    load on first use instead of at `require("@pulumi/pulumi")`: typescript and @npmcli/arborist.
-/* eslint-disable @typescript-eslint/no-require-imports */
 "use strict";
 const Module = require("module");
 const { createHash } = require("crypto");
@@ -71,9 +71,11 @@ function loadOnFirstUse(request, fromFile) {
 }
 
 try {
-    const sdk = require.resolve("@pulumi/pulumi/package.json");
-    loadOnFirstUse("typescript", sdk);
-    loadOnFirstUse("@npmcli/arborist", sdk);
+    const sdk = process.env.BFF_DEFER_SDK_DEPS === "0" ? undefined : require.resolve("@pulumi/pulumi/package.json");
+    if (sdk !== undefined) {
+        loadOnFirstUse("typescript", sdk);
+        loadOnFirstUse("@npmcli/arborist", sdk);
+    }
 } catch {
     // No SDK here: nothing to defer.
 }
