@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { Mode } from "../cli/mock-runtime";
-import { synthesize } from "../cli/synth";
-import { PROJECT_DIR, STACKS } from "./support/program";
+import { STACKS, StackName, synthesizeStack } from "./support/program";
 import { knownKinds, KubeObjectLike, validateKubeObject } from "./support/schemas";
 
 const MODES: Mode[] = ["up", "preview"];
@@ -44,8 +43,8 @@ interface Rendered {
 }
 
 /** The objects of `manifests/` (kustomization files aside) of a synth run. */
-async function renderedObjects(stack: string, mode: Mode): Promise<Rendered[]> {
-    const { files } = await synthesize({ stack, projectDir: PROJECT_DIR, mode });
+async function renderedObjects(stack: StackName, mode: Mode): Promise<Rendered[]> {
+    const { files } = await synthesizeStack(stack, mode);
     return [...files]
         .filter(([path]) => path.startsWith("manifests/") && path.endsWith(".yaml") && !path.endsWith("/kustomization.yaml"))
         .map(([file, content]) => ({
@@ -77,7 +76,7 @@ describe("upstream schemas", () => {
             const runs = STACKS.flatMap((stack) => MODES.map((mode) => `${stack} ${mode}`));
             for (const run of runs.filter((r) => !validatedKinds.has(r))) {
                 // When run alone (e.g. with --grep), render what the tests above would have.
-                const [stack, mode] = run.split(" ") as [string, Mode];
+                const [stack, mode] = run.split(" ") as [StackName, Mode];
                 validatedKinds.set(run, new Set((await renderedObjects(stack, mode)).map((r) => r.object.kind)));
             }
             const kinds = new Set([...validatedKinds.values()].flatMap((set) => [...set]));

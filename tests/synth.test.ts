@@ -5,7 +5,7 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { synthesize } from "../cli/synth";
-import { PROJECT_DIR } from "./support/program";
+import { PROJECT_DIR, synthesizeStack } from "./support/program";
 
 const SYNTH = join(PROJECT_DIR, "cli", "synth.ts");
 
@@ -31,7 +31,7 @@ describe("synth", () => {
     });
 
     it("lays manifests out per namespace and app, each directory kustomize-ready", async () => {
-        const { files } = await synthesize({ stack: "dev", projectDir: PROJECT_DIR });
+        const { files } = await synthesizeStack("dev");
         const inApp = [...files.keys()].filter((p) => p.startsWith("manifests/frontend/pc-web/")).sort();
         assert.deepEqual(inApp, [
             "manifests/frontend/pc-web/configmap-pc-web-env.yaml",
@@ -61,7 +61,7 @@ describe("synth", () => {
     });
 
     it("lists every Pulumi resource with type, parent and options in resources.json", async () => {
-        const { files, resourceCount } = await synthesize({ stack: "dev", projectDir: PROJECT_DIR });
+        const { files, resourceCount } = await synthesizeStack("dev");
         const resources = JSON.parse(files.get("resources.json") as string) as {
             urn: string;
             type: string;
@@ -79,7 +79,7 @@ describe("synth", () => {
     });
 
     it("writes no secret: the kubeconfig stays masked everywhere", async () => {
-        const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
+        const { files } = await synthesizeStack("production");
         const all = [...files.values()].join("\n");
         assert.equal(all.includes("certificate-authority-data"), false);
         assert.equal(all.includes(Buffer.from("mock-ca-of-frontend-production").toString("base64")), false);
@@ -90,7 +90,7 @@ describe("synth", () => {
     });
 
     it("reports requests × replicas per workload and node role, istio-proxy included", async () => {
-        const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
+        const { files } = await synthesizeStack("production");
         const report = files.get("report.md") as string;
         // pc-web: 500m/512Mi app + 50m/32Mi nginx rate limiter + 100m/128Mi istio-proxy, 10..20 replicas.
         // Workers: the sum over every service.
