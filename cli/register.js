@@ -2,17 +2,19 @@
 // bench, mocha). `pulumi up` does not use this file: Pulumi's nodejs runtime runs index.ts with its
 // own ts-node, as it always has.
 //
-// Three things, each measured by `npm run bench` (see the README), each with a switch the benchmark
-// uses to measure it (NODE_DISABLE_COMPILE_CACHE=1, BFF_TS_CACHE=0, BFF_DEFER_SDK_DEPS=0):
-// 1. Node's module compile cache (Node >= 22.1): V8 code cache of every module compiled, on disk
-//    (default `<os tmpdir>/node-compile-cache`, or $NODE_COMPILE_CACHE), reused while a file's
-//    content is unchanged. https://nodejs.org/api/module.html#module-compile-cache
-// 2. TypeScript is transpiled by sucrase (type-only syntax removed, imports to CommonJS; line numbers
-//    kept, so stack traces point at the .ts source without source maps). It does not type-check:
-//    `npm test` runs tsc for that, as it did under ts-node's transpile-only mode.
-// 3. Two dependencies of @pulumi/pulumi that only its closure serialization uses (function
-//    serialization and code-path computation for cloud functions, which this program never calls)
-//    load on first use instead of at `require("@pulumi/pulumi")`: typescript and @npmcli/arborist.
+// Four levers, each measured by `npm run bench` (its phases table adds them one at a time, with
+// the switches NODE_DISABLE_COMPILE_CACHE=1, BFF_TS_CACHE=0 and BFF_DEFER_SDK_DEPS=0):
+// 1. TypeScript is transpiled by sucrase instead of ts-node: type-only syntax removed and imports
+//    turned into CommonJS requires, line numbers kept (stack traces point at the .ts lines without
+//    source maps). Neither type-checks; `npm test` runs tsc for that.
+// 2. Node's module compile cache (Node >= 22.1): the V8 code cache of every module compiled, kept
+//    on disk (`<os tmpdir>/node-compile-cache`, or $NODE_COMPILE_CACHE) and reused while the
+//    module's content is unchanged. https://nodejs.org/api/module.html#module-compile-cache
+// 3. A transpile cache (below): an unchanged .ts file is not transpiled again.
+// 4. Two dependencies of @pulumi/pulumi that only its closure serialization uses (serializing
+//    functions and computing code paths for cloud functions, which this program never does) load on
+//    first use instead of at `require("@pulumi/pulumi")`: typescript and @npmcli/arborist, ~0.2 s
+//    of CPU (@pulumi/pulumi runtime/closure/codePaths.js and typescript-shim.js require them).
 "use strict";
 const Module = require("module");
 const { createHash } = require("crypto");
@@ -85,7 +87,8 @@ try {
  * version, its options and the file's path and content: an edited file gets a new entry, and an
  * unchanged one skips sucrase entirely (it is not even loaded). Entries are written to a temporary
  * name and renamed, so parallel processes (mocha's workers) never read a partial file. Without a
- * writable cache directory, files are transpiled every time.
+ * writable cache directory, files are transpiled every time. Old entries are left in place (a few
+ * KB per edit); removing the directory clears them.
  */
 const TRANSFORMS = ["typescript", "imports"];
 const CACHE_DIR = join(__dirname, "..", "node_modules", ".cache", "bff-platform-ts");
