@@ -1,6 +1,6 @@
 /**
  * Benchmark of the gateway's nginx sidecar (`npm run bench` ends with it; alone:
- * `node -r ts-node/register/transpile-only bench/nginx.ts [--seconds 3] [--concurrency 16]`).
+ * `node -r ./cli/register.js bench/nginx.ts [--seconds 3] [--concurrency 16]`).
  *
  * Sends keep-alive GETs at a fixed concurrency for a fixed time, straight to an upstream and then
  * through nginx, and prints requests per second, p50/p99 latency and the ratio.

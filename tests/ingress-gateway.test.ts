@@ -9,7 +9,7 @@ import { CONTAINERS, gatewayVersion, POD_LAYOUT, renderIngressGateway, SERVICE_P
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
-import { editConfig, run, runStack, stackFile } from "./support/program";
+import { editConfig, run, runStack, runStackFresh, stackFile } from "./support/program";
 import { KubeObjectLike, validateKubeObject } from "./support/schemas";
 
 const GATEWAY_TYPE = "bff-platform:gateway:IngressGateway";
@@ -686,8 +686,8 @@ describe("ingress gateway component (mocks)", () => {
         });
 
         it("renders byte-identical objects for the same config", async () => {
-            const first = JSON.stringify(gatewayObjects(await runStack("production")));
-            const second = JSON.stringify(gatewayObjects(await runStack("production")));
+            const first = JSON.stringify(gatewayObjects(await runStackFresh("production")));
+            const second = JSON.stringify(gatewayObjects(await runStackFresh("production")));
             assert.equal(first, second);
         });
     });
