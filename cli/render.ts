@@ -3,6 +3,7 @@
  * kustomize, the full resource list, and the resource and capacity report. Output depends only on
  * the registered resources and the config, never on time or order of registration.
  */
+import { costSection } from "./cost";
 import { stringify } from "yaml";
 import {
     capacityWithoutScaleOut,
@@ -328,6 +329,7 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
         );
     }
     sections.push(...globalLimitsSection(config));
+    sections.push("", ...costSection(config));
     return `${sections.join("\n").trimEnd()}\n`;
 }
 

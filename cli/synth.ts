@@ -8,6 +8,7 @@
  *   <out>/report.md       requests × replicas per workload and node role, capacity figures
  * A bad configuration exits with status 2 and one line per problem.
  */
+import { budgetWarning } from "./cost";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { dirname, join, resolve } from "path";
 import { parse } from "yaml";
@@ -33,6 +34,8 @@ export interface SynthResult {
     objectCount: number;
     /** Config paths whose secure value was replaced by a placeholder. */
     placeholders: string[];
+    /** Things the user should know that do not stop the run (a budget exceeded). */
+    warnings: string[];
 }
 
 export function projectName(projectDir: string): string {
@@ -74,7 +77,14 @@ export async function synthesizeStackFile(args: {
     }
     files.set("resources.json", renderResourcesJson(run.resources));
     files.set("report.md", renderReport(config, stack, objects));
-    return { files, resourceCount: run.resources.length, objectCount: objects.length, placeholders: stackFile.placeholders };
+    const overBudget = budgetWarning(config);
+    return {
+        files,
+        resourceCount: run.resources.length,
+        objectCount: objects.length,
+        placeholders: stackFile.placeholders,
+        warnings: overBudget === undefined ? [] : [`stack ${stack} is ${overBudget}`],
+    };
 }
 
 /** Writes the files of a synth result into `out`, replacing what an earlier run left there. */
@@ -132,6 +142,9 @@ async function cli(): Promise<number> {
         const result = await synthesize(options);
         writeOutput(out, result.files);
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        for (const warning of result.warnings) {
+            console.warn(`synth: warning: ${warning}`);
+        }
         for (const path of result.placeholders) {
             console.warn(`synth: ${path} is a secure value; it cannot be decrypted offline, so a placeholder stands in for it`);
         }

@@ -5,6 +5,7 @@ import { LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
 import { HOST_ROUTES_APP, HostRoutes } from "../components/routing";
 import { createNamespace } from "./namespaces";
+import { PlatformLayer } from "./platform";
 
 export interface AppLayer {
     namespaces: k8s.core.v1.Namespace[];
@@ -12,7 +13,7 @@ export interface AppLayer {
     delivery: DeliveryTargets;
 }
 
-export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Provider): AppLayer {
+export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Provider, platform: PlatformLayer): AppLayer {
     const namespaceNames = [config.appNamespace, ...new Set(config.gateways.map((g) => g.namespace))];
     // App pods get the istio-proxy sidecar; gateways inject their own template.
     const namespaces = namespaceNames.map((name) =>
@@ -20,11 +21,18 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
     );
     const appNamespace = namespaces[0];
     const delivery = new DeliveryTargets("delivery", { config, clusterProvider });
-    const services = config.services.map(
+    const services = platform.services.map(
         (service) =>
             new BffService(
                 service.name,
-                { service, environment: config.environment, namespace: config.appNamespace, services: config.services },
+                {
+                    service,
+                    environment: config.environment,
+                    namespace: config.appNamespace,
+                    services: platform.services,
+                    staticUpload: platform.staticUpload,
+                    uploadDependsOn: [platform.uploadIdentities.get(service.name)].filter((r) => r !== undefined),
+                },
                 { provider: delivery.providerFor(service.name), dependsOn: [appNamespace] },
             ),
     );

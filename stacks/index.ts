@@ -8,13 +8,15 @@ import { HOST_ROUTES_APP } from "../components/routing";
 import { createAppLayer } from "./apps";
 import { createClusterLayer } from "./cluster";
 import { createGatewayLayer } from "./gateway";
+import { createPlatformLayer } from "./platform";
 import { createRateLimitLayer } from "./rate-limits";
 
 export async function main() {
     // Validation first: a bad config fails here, before any resource is registered.
     const loaded = loadStackConfig();
     const cluster = createClusterLayer(loaded);
-    const apps = createAppLayer(loaded, cluster.provider);
+    const platform = await createPlatformLayer(loaded, cluster);
+    const apps = createAppLayer(loaded, cluster.provider, platform);
     createGatewayLayer(loaded, cluster.provider, apps.delivery, apps.namespaces);
     const { config } = loaded;
     apps.delivery.deliver([
@@ -33,5 +35,11 @@ export async function main() {
         clusterName: cluster.clusterName,
         kubeconfig: pulumi.secret(cluster.kubeconfig),
         services: apps.services.map((s) => s.workloadName),
+        ...(platform.staticAssets === undefined
+            ? {}
+            : {
+                  staticAssetsBucket: platform.staticAssets.bucket.bucket,
+                  staticAssetsDomain: platform.staticAssets.distribution.domainName,
+              }),
     };
 }

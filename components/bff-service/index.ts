@@ -14,12 +14,15 @@ export * from "./analysis";
 export * from "./local-rate-limit";
 export * from "./names";
 export * from "./render";
+export * from "./static-upload";
 export * from "./traffic";
 export * from "./workload";
 
 export interface BffServiceArgs extends ServiceContext {
     /** The service entry of the stack config. */
     service: ServiceConfig;
+    /** What the upload Job needs first: its workload identity (Pod Identity association). Default: none. */
+    uploadDependsOn?: pulumi.Resource[];
 }
 
 export class BffService extends pulumi.ComponentResource {
@@ -38,8 +41,22 @@ export class BffService extends pulumi.ComponentResource {
         const objects = allObjects(this.rendered);
         // The pods read the ConfigMaps at start: create those first.
         const configMaps = objects.filter((o) => o.kind === "ConfigMap").map((o) => createKubeObject(o, { parent: this }));
-        for (const object of objects.filter((o) => o.kind !== "ConfigMap")) {
-            createKubeObject(object, { parent: this, dependsOn: configMaps });
+        // The release's static files are uploaded before its pods serve pages that name them: the
+        // workload waits for the upload Job (Pulumi waits for a Job to complete), the Job for its identity.
+        const upload = this.rendered.staticUpload;
+        const uploadJob =
+            upload === undefined
+                ? []
+                : [
+                      createKubeObject(upload.job, {
+                          parent: this,
+                          dependsOn: [createKubeObject(upload.serviceAccount, { parent: this }), ...(args.uploadDependsOn ?? [])],
+                      }),
+                  ];
+        const uploadObjects = new Set(upload === undefined ? [] : [upload.job, upload.serviceAccount]);
+        for (const object of objects.filter((o) => o.kind !== "ConfigMap" && !uploadObjects.has(o))) {
+            const dependsOn = object === this.rendered.workload ? [...configMaps, ...uploadJob] : configMaps;
+            createKubeObject(object, { parent: this, dependsOn });
         }
         this.registerOutputs({});
     }

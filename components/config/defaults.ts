@@ -198,3 +198,34 @@ export const RATE_LIMIT_DEFAULTS = {
         authTokenLength: 64,
     },
 } as const;
+
+/**
+ * Static assets, ECR and the upload Jobs. Images are pinned by tag; their digests are not
+ * verifiable offline (no registry is reachable here): pin them with `@sha256:` when you mirror them.
+ */
+export const PLATFORM_DEFAULTS = {
+    staticAssets: {
+        /** North America, Europe, Asia, Middle East and Africa: the users of a Japanese service are in Asia. */
+        priceClass: "PriceClass_200",
+        /** Bundlers write content-hashed names under an assets directory (Vite `assets/`, Next.js `_next/static/`). */
+        immutablePathPatterns: ["*/assets/*", "*/_next/static/*"],
+        /** Year-long, immutable: a content-hashed name never changes its bytes (RFC 8246). */
+        immutableMaxAgeSeconds: 31536000,
+        /** Entry files (index.js, manifest.json) name the hashed ones: a minute keeps a release visible quickly. */
+        entryMaxAgeSeconds: 60,
+        noncurrentVersionDays: 30,
+        npmRegistry: "https://registry.npmjs.org",
+    },
+    upload: {
+        /** Downloads and unpacks the release package (`npm pack`), as the node image's `node` user. */
+        npmImage: "node:22.12.0-alpine3.21",
+        /** Copies the files to S3 with the Pod Identity credentials (AWS CLI v2 reads them since 2.15). */
+        awsCliImage: "amazon/aws-cli:2.22.0",
+        activeDeadlineSeconds: 900,
+        backoffLimit: 2,
+        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+        /** Argo CD sync wave: before the workload (wave 0), so the files exist before a pod serves a page naming them. */
+        syncWave: -1,
+    },
+    ecr: { keepReleases: 30, untaggedDays: 7 },
+} as const;

@@ -9,6 +9,7 @@ import { DEFAULTS } from "./defaults";
 import { checkUnique, kubeName, nonNegativeInt, positiveInt, Report } from "./fields";
 import { checkGateways, gatewaySchema } from "./gateway";
 import { backendSchema, checkRateLimits, rateLimitsSchema } from "./rate-limits";
+import { checkPlatform, costSchema, ecrSchema, scheduleSchema, staticAssetsSchema } from "./platform";
 import { checkServices, serviceSchema } from "./service";
 
 const clusterSchema = z.strictObject({
@@ -97,6 +98,13 @@ export const stackConfigSchema = z
         rateLimits: rateLimitsSchema.default({}),
         backends: z.array(backendSchema).default([]),
         delivery: deliverySchema,
+        /** S3 bucket and CloudFront distribution of the static files; the services' upload Jobs write to it. */
+        staticAssets: staticAssetsSchema.optional(),
+        /** ECR repositories, one per service. */
+        ecr: ecrSchema.default(() => ecrSchema.parse({})),
+        /** Night stop of the node groups (dev/QA). */
+        schedule: scheduleSchema.optional(),
+        cost: costSchema.default({}),
     })
     .superRefine(checkCrossReferences);
 
@@ -138,6 +146,7 @@ function checkCrossReferences(config: StackConfig, ctx: z.RefinementCtx<StackCon
             }
         }),
     );
+    checkPlatform(config, report);
     checkRateLimits(config.rateLimits, config.backends, report, {
         services: config.services,
         gateways: config.gateways,
