@@ -3,8 +3,8 @@
  * kustomize, the full resource list, and the resource and capacity report. Output depends only on
  * the registered resources and the config, never on time or order of registration.
  */
+import { Document, stringify } from "yaml";
 import { costSection } from "./cost";
-import { stringify } from "yaml";
 import {
     capacityWithoutScaleOut,
     describeBffCapacity,
@@ -88,8 +88,32 @@ export function objectPath(object: KubeObject): string {
     return `${namespace}/${app}/${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
 }
 
-function yaml(value: unknown): string {
-    return stringify(value, { lineWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false });
+/**
+ * Plain scalars a YAML 1.1 reader resolves differently from YAML 1.2: the `yaml` package's YAML 1.1
+ * schema (booleans `y|n|yes|no|on|off|true|false` in their spec casings, octal `0755`, sexagesimal
+ * `1:30`, `1_000`, timestamps, `<<`), plus every casing of those booleans, `null` and `~`, as some
+ * readers match them case-insensitively. kubectl reads manifests with sigs.k8s.io/yaml, which
+ * decodes with gopkg.in/yaml.v2 and so turns an unquoted `no` into `false` (its `Unmarshal` doc,
+ * kubernetes-sigs/yaml `yaml.go`; a string field then receives "false"). The YAML 1.1 booleans:
+ * https://yaml.org/type/bool.html.
+ */
+const YAML_11_COMPAT = [
+    ...new Document(null, { version: "1.1" }).schema.tags,
+    {
+        tag: "tag:bff-platform,2026:yaml-1.1-word",
+        default: true,
+        test: /^(?:y|yes|n|no|true|false|on|off|null|~)$/i,
+        resolve: (value: string) => value,
+    },
+];
+
+/**
+ * Stringifies for kubectl, Argo CD and any YAML 1.1 or 1.2 reader: a string that either would read
+ * as something else is quoted (the `yaml` package's `compat` option), so every reader gets the same
+ * value.
+ */
+export function yaml(value: unknown): string {
+    return stringify(value, { lineWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false, compat: YAML_11_COMPAT });
 }
 
 function kustomization(resources: string[]): string {
@@ -384,4 +408,59 @@ function globalLimitsSection(config: StackConfig): string[] {
         ),
         "",
     ];
+}
+
+/* ----------------------------------------------------------------- summary */
+
+/** `name count` cells in aligned columns, as many per line as fit in `width` characters. */
+function grid(counts: Map<string, number>, width: number, indent: string): string[] {
+    const cells = [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const nameWidth = Math.max(...cells.map(([name]) => name.length));
+    const countWidth = Math.max(...cells.map(([, count]) => String(count).length));
+    const cellWidth = nameWidth + 1 + countWidth;
+    const perLine = Math.max(1, Math.floor((width - indent.length + 3) / (cellWidth + 3)));
+    const lines: string[] = [];
+    for (let i = 0; i < cells.length; i += perLine) {
+        lines.push(
+            indent +
+                cells
+                    .slice(i, i + perLine)
+                    .map(([name, count]) => `${name.padEnd(nameWidth)} ${String(count).padStart(countWidth)}`)
+                    .join("   ")
+                    .trimEnd(),
+        );
+    }
+    return lines;
+}
+
+function countBy<T>(items: T[], keyOf: (item: T) => string): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const item of items) {
+        counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
+    }
+    return counts;
+}
+
+/**
+ * What synth prints after writing: objects per kind and per app (over all namespaces, e.g. a
+ * service's objects and its Argo CD Application) in compact tables, where it wrote, and where to look next.
+ * Depends only on the objects and the arguments, so the same run prints the same text.
+ */
+export function renderSummary(args: { stack: string; mode: string; out: string; resourceCount: number; objects: KubeObject[] }): string {
+    const { objects } = args;
+    // The app of an object is its directory under manifests/<namespace>/ (its app.kubernetes.io/name).
+    const apps = countBy(objects, (o) => objectPath(o).split("/")[1]);
+    const kinds = countBy(objects, (o) => o.kind);
+    return [
+        `synth: stack ${args.stack} (${args.mode}): ${args.resourceCount} Pulumi resources, ${objects.length} Kubernetes objects, ` +
+            "all valid against the upstream schemas",
+        `synth: wrote ${args.out}`,
+        `  objects per kind (${kinds.size}):`,
+        ...grid(kinds, 100, "    "),
+        `  objects per app (${apps.size}):`,
+        ...grid(apps, 100, "    "),
+        "  next: report.md (requests × replicas per workload and node role, capacity, global limits),",
+        "        resources.json (every Pulumi resource: options, dependencies, inputs), manifests/ (kustomize-ready)",
+        "",
+    ].join("\n");
 }

@@ -4,15 +4,15 @@
  * Argo CD and cert-manager CRD models), with no field the schema does not declare.
  */
 import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import { parse } from "yaml";
 import { Mode } from "../cli/mock-runtime";
 import { synthesize } from "../cli/synth";
 import { PROJECT_DIR, STACKS } from "./support/program";
-import { knownKinds, KubeObjectLike, validateKubeObject } from "./support/schemas";
+import { knownKinds, KubeObjectLike, modelFor, modelFromModule, validateKubeObject } from "../cli/schemas";
 
 const MODES: Mode[] = ["up", "preview"];
 
-/** Kinds the program renders today; each must be among the validated objects. */
 /** Every kind the committed stacks render: the test fails if one of them stops being validated. */
 const EXPECTED_KINDS = [
     "Namespace",
@@ -43,9 +43,22 @@ interface Rendered {
     object: KubeObjectLike;
 }
 
+const renders = new Map<string, Promise<Map<string, string>>>();
+
+/** The files of a synth run of a committed stack, rendered once per stack and mode for all tests here. */
+function renderedFiles(stack: string, mode: Mode): Promise<Map<string, string>> {
+    const key = `${stack} ${mode}`;
+    let files = renders.get(key);
+    if (files === undefined) {
+        files = synthesize({ stack, projectDir: PROJECT_DIR, mode }).then((result) => result.files);
+        renders.set(key, files);
+    }
+    return files;
+}
+
 /** The objects of `manifests/` (kustomization files aside) of a synth run. */
 async function renderedObjects(stack: string, mode: Mode): Promise<Rendered[]> {
-    const { files } = await synthesize({ stack, projectDir: PROJECT_DIR, mode });
+    const files = await renderedFiles(stack, mode);
     return [...files]
         .filter(([path]) => path.startsWith("manifests/") && path.endsWith(".yaml") && !path.endsWith("/kustomization.yaml"))
         .map(([file, content]) => ({
@@ -55,6 +68,13 @@ async function renderedObjects(stack: string, mode: Mode): Promise<Rendered[]> {
 }
 
 describe("upstream schemas", () => {
+    after(() => renders.clear());
+
+    it("runs for every committed stack file", () => {
+        // STACKS is found by name (Pulumi.*.yaml), so a new stack file is covered without a list to edit.
+        assert.deepEqual([...STACKS].sort(), ["dev", "production", "qa"]);
+    });
+
     describe("rendered objects", () => {
         const validatedKinds = new Map<string, Set<string>>();
 
@@ -72,6 +92,27 @@ describe("upstream schemas", () => {
                 });
             }
         }
+
+        for (const stack of STACKS) {
+            for (const mode of MODES) {
+                it(`${stack} (${mode}): every rendered file reads the same to YAML 1.1 and 1.2 readers`, async () => {
+                    const files = [...(await renderedFiles(stack, mode))].filter(([path]) => path.endsWith(".yaml"));
+                    assert.ok(files.length > 0, "no YAML rendered");
+                    const different = files
+                        .filter(([, content]) => !isDeepStrictEqual(parse(content, { version: "1.1" }), parse(content)))
+                        .map(([path]) => path);
+                    assert.deepEqual(different, [], "read differently by a YAML 1.1 reader (kubectl's sigs.k8s.io/yaml)");
+                });
+            }
+        }
+
+        it("quotes Redis's `no` arguments, which a YAML 1.1 reader would turn into false", async () => {
+            const files = await renderedFiles("dev", "up");
+            const redis = files.get("manifests/frontend-ratelimit/ratelimit-redis/deployment-ratelimit-redis.yaml") as string;
+            assert.match(redis, /- --appendonly\n +- "no"\n/);
+            const args = parse(redis, { version: "1.1" }).spec.template.spec.containers[0].args as unknown[];
+            assert.equal(args[args.indexOf("--appendonly") + 1], "no");
+        });
 
         it("covers every kind the program renders", async () => {
             const runs = STACKS.flatMap((stack) => MODES.map((mode) => `${stack} ${mode}`));
@@ -134,6 +175,20 @@ describe("upstream schemas", () => {
             ]) {
                 assert.ok(groups.has(apiVersion), `no kinds for ${apiVersion}`);
             }
+        });
+
+        it("loads each kind from its own module: the same class the package index exports", async () => {
+            const kinds = await knownKinds();
+            assert.ok(kinds.length > 300, `${kinds.length} kinds`);
+            const differ: string[] = [];
+            for (const kind of kinds) {
+                const [apiVersion, name] = kind.split(" ");
+                if ((await modelFromModule(apiVersion, name)) !== (await modelFor(apiVersion, name))) {
+                    differ.push(kind);
+                }
+            }
+            assert.deepEqual(differ, []);
+            assert.equal(await modelFromModule("example.com/v1", "Widget"), undefined);
         });
 
         it("accepts a valid Deployment", async () => {

@@ -7,11 +7,12 @@ import { join } from "path";
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { main } from "../../stacks";
 import { Mode, RegisteredResource, runProgram, RunResult } from "../../cli/mock-runtime";
-import { readStackFile, StackFile } from "../../cli/stack-file";
+import { readStackFile, StackFile, stackNames } from "../../cli/stack-file";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
-export const STACKS = ["dev", "production"] as const;
-export type StackName = (typeof STACKS)[number];
+/** Every committed stack: each `Pulumi.<stack>.yaml` of the project, found by name, not listed. */
+export const STACKS: readonly string[] = stackNames(PROJECT_DIR);
+export type StackName = string;
 
 /** The config map of a committed stack file, as the engine would pass it. */
 export function stackFile(stack: StackName): StackFile {
