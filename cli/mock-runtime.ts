@@ -87,6 +87,15 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
         case "aws:eks/nodeGroup:NodeGroup":
             // One Auto Scaling group per managed node group, named by EKS (eks-<group>-<uuid>).
             return { resources: [{ autoscalingGroups: [{ name: `eks-${name}-mock-asg` }], remoteAccessSecurityGroupId: "" }] };
+        case "aws:s3/bucket:Bucket": {
+            const bucket = String(inputs.bucket ?? name);
+            return { arn: `arn:aws:s3:::${bucket}`, bucket, bucketRegionalDomainName: `${bucket}.s3.ap-northeast-1.amazonaws.com` };
+        }
+        case "aws:cloudfront/distribution:Distribution": {
+            // CloudFront ids are upper-case letters and digits (E2QWRUHAPOMQZL); its ARNs have no region.
+            const id = `EMOCK${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
+            return { arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/${id}`, domainName: `${id.toLowerCase()}.cloudfront.net` };
+        }
         case "aws:iam/role:Role":
             return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}`, name: physicalName };
         case "aws:kms/key:Key":

@@ -3,6 +3,7 @@
  * service's upload of them), ECR repositories, the dev/QA night schedule and the cost budget.
  */
 import { z } from "zod";
+import { checkName, staticUploadJobName } from "../shared";
 import { PLATFORM_DEFAULTS } from "./defaults";
 import { positiveInt, Report } from "./fields";
 
@@ -62,11 +63,9 @@ export const staticAssetsSchema = z.strictObject({
 /** A service's static files: the npm package of its release and what of it to upload. */
 export const serviceStaticAssetsSchema = z.strictObject({
     /** npm package released with the service, e.g. `@example/pc-web-assets`; its version is the service's `version`. */
-    npmPackage: z
-        .string()
-        .regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/, {
-            error: "must be an npm package name such as @example/pc-web-assets",
-        }),
+    npmPackage: z.string().regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/, {
+        error: "must be an npm package name such as @example/pc-web-assets",
+    }),
     /** Directory inside the package whose files are hosted. */
     distDir: relativePath.default("dist"),
     /** Directory under the service's prefix in the bucket. Default: the prefix itself. */
@@ -117,7 +116,7 @@ export function checkPlatform(
         environment: string;
         staticAssets?: StaticAssetsConfig;
         schedule?: ScheduleConfig;
-        services: { name: string; image: string; staticAssets?: ServiceStaticAssetsConfig }[];
+        services: { name: string; image: string; version: string; staticAssets?: ServiceStaticAssetsConfig }[];
         ecr: EcrConfig;
     },
     report: Report,
@@ -137,6 +136,19 @@ export function checkPlatform(
             ["staticAssets", "certificateArn"],
             "is required with aliases: CloudFront serves a custom host name only with its certificate",
         );
+    }
+    // The Job's name is also its pods' `job-name` label value: Kubernetes asks for at most 63
+    // characters (https://kubernetes.io/docs/concepts/workloads/controllers/job/#writing-a-job-spec).
+    for (const { service, index } of withAssets) {
+        const jobName = staticUploadJobName(service.name, service.version);
+        const problem = checkName("dns1123Label", jobName);
+        if (problem !== undefined) {
+            report(
+                ["services", index, "version"],
+                `the static upload Job name of ${service.name}: ${problem}; shorten the service name or the version ` +
+                    `(the Job is <service>-static-upload-<version>, the version lowercased, each run of '.', '+', '_' as one '-')`,
+            );
+        }
     }
     // One prefix per service, none inside another: each upload identity may write below its own only.
     for (const a of withAssets) {
