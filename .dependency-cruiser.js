@@ -7,6 +7,7 @@
  *   harness/           real components run on loopback (nginx, LuaJIT): shared by tests and bench
  *   bench/             benchmarks: may import everything but tests
  *   tests/             may import everything but bench
+ *   policy/            the CrossGuard pack: plain rules over resources; may import shared and config only
  */
 module.exports = {
     forbidden: [
@@ -50,6 +51,20 @@ module.exports = {
             severity: "error",
             from: { path: "^harness/" },
             to: { path: "^(tests|bench|cli)/" },
+        },
+        {
+            name: "policy-imports-only-shared-and-config",
+            comment: "The policy pack judges what the program registers; it must not run or reuse the program itself.",
+            severity: "error",
+            from: { path: "^policy/" },
+            to: { path: "^(components/(?!shared/|config/)|stacks/|cli/|harness/|bench/|tests/|index\\.ts$)" },
+        },
+        {
+            name: "only-tests-import-policy",
+            comment: "The program never loads its own policies; the tests run them over the recorded resources.",
+            severity: "error",
+            from: { pathNot: "^(policy|tests)/" },
+            to: { path: "^policy/" },
         },
         {
             name: "tests-not-to-bench",

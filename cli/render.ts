@@ -169,7 +169,7 @@ export interface WorkloadFigures {
 type PodTemplate = {
     metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
     spec?: {
-        containers?: { resources?: { requests?: { cpu?: string; memory?: string } } }[];
+        containers?: { name?: string; resources?: { requests?: { cpu?: string; memory?: string } } }[];
         initContainers?: { restartPolicy?: string; resources?: { requests?: { cpu?: string; memory?: string } } }[];
         nodeSelector?: Record<string, string>;
     };
@@ -202,17 +202,23 @@ export function workloadFigures(objects: KubeObject[]): WorkloadFigures[] {
             });
             const hpaSpec = hpa?.spec as { minReplicas?: number; maxReplicas: number } | undefined;
             const containers = [
-                ...(template.spec?.containers ?? []),
+                ...(template.spec?.containers ?? []).filter((c) => c.name !== "istio-proxy"),
                 // Native sidecars (restartPolicy: Always) run beside the app for the pod's whole life.
                 ...(template.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
             ];
             const annotations = template.metadata?.annotations ?? {};
-            const proxyRequests = isMeshed(template, namespaceLabels.get(namespace) ?? {})
-                ? parseResources({
-                      cpu: annotations[ISTIO_PROXY_ANNOTATIONS.cpu] ?? ISTIO_PROXY_RESOURCES.requests.cpu,
-                      memory: annotations[ISTIO_PROXY_ANNOTATIONS.memory] ?? ISTIO_PROXY_RESOURCES.requests.memory,
-                  })
-                : ZERO;
+            // A gateway declares its istio-proxy container with its resources (the gateway injection
+            // template sets none and ignores the annotations); a sidecar is sized by the annotations.
+            const declaredProxy = (template.spec?.containers ?? []).find((c) => c.name === "istio-proxy");
+            let proxyRequests = ZERO;
+            if (declaredProxy !== undefined) {
+                proxyRequests = parseResources(declaredProxy.resources?.requests);
+            } else if (isMeshed(template, namespaceLabels.get(namespace) ?? {})) {
+                proxyRequests = parseResources({
+                    cpu: annotations[ISTIO_PROXY_ANNOTATIONS.cpu] ?? ISTIO_PROXY_RESOURCES.requests.cpu,
+                    memory: annotations[ISTIO_PROXY_ANNOTATIONS.memory] ?? ISTIO_PROXY_RESOURCES.requests.memory,
+                });
+            }
             return {
                 namespace,
                 name: o.metadata.name,

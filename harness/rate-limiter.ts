@@ -14,6 +14,8 @@ import { findBinary, freePort, sleep, spawnNginx, startUpstream, stopChild, test
 
 export interface RunningLimiter {
     port: number;
+    /** nginx's own /healthz (the pod's liveness probe). */
+    healthPort: number;
     upstream: Upstream;
     /** When each request reached the upstream (ms, monotonic clock): what nginx let through, and when. */
     arrivalsMs: number[];
@@ -36,9 +38,13 @@ export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimit
     chmodSync(dir, 0o755);
     chmodSync(runtimeDir, 0o777);
     const port = await freePort();
+    let healthPort = await freePort();
+    while (healthPort === port) {
+        healthPort = await freePort();
+    }
     const conf = nginxRateLimiterConf(
         { type: "nginx", ...limit },
-        { listenPort: port, upstreamPort: upstream.port, runtimeDir, errorLog: join(dir, "error.log") },
+        { listenPort: port, healthPort, upstreamPort: upstream.port, runtimeDir, errorLog: join(dir, "error.log") },
     );
     const confPath = join(dir, "nginx.conf");
     writeFileSync(confPath, conf, { mode: 0o644 });
@@ -69,7 +75,7 @@ export async function startRateLimiter(limit: LeakyBucket): Promise<RunningLimit
     // The readiness probe above consumed one request of the bucket: let it drain.
     await sleep(1000 / limit.requestsPerSecond + 50);
     arrivalsMs.length = 0;
-    return { port, upstream, arrivalsMs, conf, stop };
+    return { port, healthPort, upstream, arrivalsMs, conf, stop };
 }
 
 export interface Measured {
@@ -78,10 +84,10 @@ export interface Measured {
     latencyMs: number;
 }
 
-function request(port: number, timeoutMs: number): Promise<Measured> {
+export function request(port: number, timeoutMs: number, path = "/"): Promise<Measured> {
     return new Promise((resolve, reject) => {
         const started = process.hrtime.bigint();
-        const req = http.request({ host: "127.0.0.1", port, path: "/", agent: false, timeout: timeoutMs || 5000 }, (response) => {
+        const req = http.request({ host: "127.0.0.1", port, path, agent: false, timeout: timeoutMs || 5000 }, (response) => {
             response.resume();
             response.on("end", () =>
                 resolve({ status: response.statusCode ?? 0, latencyMs: Number(process.hrtime.bigint() - started) / 1e6 }),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# First step of `npm test`: the real-component tests run Debian's nginx, LuaJIT and openssl on
+# First step of `npm test`: the real-component tests run Debian's nginx, LuaJIT, openssl and jq on
 # loopback. Installs what is missing when it can (root with apt-get), else says in one line what
 # to run. Prints nothing when everything is present.
 set -euo pipefail
@@ -7,6 +7,8 @@ missing=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v luajit >/dev/null || missing+=(luajit)
 command -v openssl >/dev/null || missing+=(openssl)
+# jq: the delivery tests apply Argo CD's jqPathExpressions the way Argo CD does (del(<path>)).
+command -v jq >/dev/null || missing+=(jq)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

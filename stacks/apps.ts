@@ -4,7 +4,7 @@ import { BffService } from "../components/bff-service";
 import { LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
 import { HOST_ROUTES_APP, HostRoutes } from "../components/routing";
-import { createNamespace } from "./namespaces";
+import { createIngressPolicies, createNamespace } from "./namespaces";
 import { PlatformLayer } from "./platform";
 
 export interface AppLayer {
@@ -20,6 +20,7 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
         createNamespace(name, clusterProvider, name === config.appNamespace ? "enabled" : undefined),
     );
     const appNamespace = namespaces[0];
+    createIngressPolicies(config, clusterProvider, namespaces);
     const delivery = new DeliveryTargets("delivery", { config, clusterProvider });
     const services = platform.services.map(
         (service) =>
@@ -30,6 +31,7 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
                     environment: config.environment,
                     namespace: config.appNamespace,
                     services: platform.services,
+                    timeZone: config.timeZone,
                     staticUpload: platform.staticUpload,
                     uploadDependsOn: [platform.uploadIdentities.get(service.name)].filter((r) => r !== undefined),
                 },

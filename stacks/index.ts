@@ -21,7 +21,12 @@ export async function main() {
     const { config } = loaded;
     apps.delivery.deliver([
         ...config.gateways.map((g) => ({ name: g.name, namespace: g.namespace, syncWave: 0 })),
-        ...config.services.map((s) => ({ name: s.name, namespace: config.appNamespace, syncWave: s.syncWave })),
+        ...config.services.map((s, i) => ({
+            name: s.name,
+            namespace: config.appNamespace,
+            syncWave: s.syncWave,
+            rolloutRoutes: apps.services[i].rendered.rolloutOwnedRoutes,
+        })),
         // After every service: the host routes delegate to the services' VirtualServices.
         {
             name: HOST_ROUTES_APP,

@@ -24,6 +24,26 @@ const entry = (fields: Record<string, unknown>): ServiceConfig =>
         ...fields,
     });
 const ctx = { environment: "production", namespace: "frontend", services: productionServices() };
+
+/**
+ * The phase Argo Rollouts gives one measurement (utils/evaluate/evaluate.go, EvaluateResult): Failed
+ * when the failure condition holds, Inconclusive when neither holds, else Successful. The conditions
+ * use only `!`, `&&`, comparisons, `len`, `isNaN` and `isNil`, which mean the same in expr-lang
+ * (Argo's engine) and JavaScript; `isNil` is true for a nil result, as Argo's isNilFunc.
+ */
+function phaseOf(metric: { successCondition: string; failureCondition: string }, result: unknown): string {
+    const evaluate = (condition: string) =>
+        new Function("result", "isNil", "isNaN", "len", `return (${condition});`)(
+            result,
+            () => result === null,
+            (x: number) => Number.isNaN(x),
+            (x: unknown[]) => x.length,
+        ) as boolean;
+    if (evaluate(metric.failureCondition)) {
+        return "Failed";
+    }
+    return evaluate(metric.successCondition) ? "Successful" : "Inconclusive";
+}
 /** Rendered objects as plain data (their declared type is the generic KubeObject). */
 const render = (s: ServiceConfig, context = ctx): any => renderBffService(s, context);
 
@@ -133,7 +153,21 @@ describe("BFF service: workload", () => {
             runAsNonRoot: true,
             capabilities: { drop: ["ALL"] },
         });
+        // The app and its Jobs run as uid/gid 10001, whatever user the image declares.
+        const restricted = {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: "RuntimeDefault" },
+        };
+        assert.deepEqual(pod.securityContext, restricted);
         assert.equal(pod.automountServiceAccountToken, false);
+        for (const job of render(service("account-web")).jobs) {
+            const jobPod = job.kind === "CronJob" ? job.spec.jobTemplate.spec.template.spec : job.spec.template.spec;
+            assert.deepEqual(jobPod.securityContext, restricted, job.metadata.name);
+            assert.equal(jobPod.automountServiceAccountToken, false, job.metadata.name);
+        }
     });
 
     it("uses the runtime template's port unless the service sets one", () => {
@@ -155,7 +189,7 @@ describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
         assert.equal(canary.stableService, "sp-web-stable");
         assert.equal(canary.maxSurge, "33%");
         assert.equal(canary.dynamicStableScale, true);
-        assert.deepEqual(canary.trafficRouting, { istio: { virtualService: { name: "sp-web", routes: ["http-sp-web-primary"] } } });
+        assert.deepEqual(canary.trafficRouting, { istio: { virtualServices: [{ name: "sp-web", routes: ["http-sp-web-primary"] }] } });
         assert.deepEqual(canary.steps, [
             { setCanaryScale: { matchTrafficWeight: true } },
             { pause: { duration: 60 } },
@@ -196,18 +230,53 @@ describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
                 ],
             });
         }
-        const template = rendered.analysisTemplate;
+    });
+
+    it("measures Datadog error rate and p99 over a 5-minute window, summed, from metrics the Istio integration publishes", () => {
+        const [errors, latency] = render(service("pc-web")).analysisTemplate.spec.metrics;
+        const tags = "destination_app:{{args.service-name}},destination_version:{{args.canary-version}},kube_namespace:frontend";
+        assert.deepEqual(errors.provider, {
+            datadog: {
+                apiVersion: "v2",
+                interval: "5m",
+                aggregator: "sum",
+                queries: {
+                    ok: `sum:istio.mesh.request.count{${tags},!response_code:5*}.as_count()`,
+                    total: `sum:istio.mesh.request.count{${tags}}.as_count()`,
+                },
+                formula: "1 - ok / total",
+            },
+        });
+        assert.deepEqual(latency.provider, {
+            datadog: {
+                apiVersion: "v2",
+                interval: "5m",
+                aggregator: "percentile",
+                queries: { p99: `p99:istio.mesh.request.duration.milliseconds.bucket{${tags}}` },
+            },
+        });
+        for (const metric of [errors, latency]) {
+            assert.deepEqual([metric.interval, metric.count, metric.failureLimit, metric.inconclusiveLimit], ["1m", 3, 1, 0]);
+        }
+    });
+
+    it("makes a measurement without data Inconclusive (the rollout pauses), never Successful", () => {
+        const [errors, latency] = render(service("pc-web")).analysisTemplate.spec.metrics;
         assert.deepEqual(
-            template.spec.metrics.map((m: any) => [m.name, m.successCondition]),
+            [errors, latency].map((m: any) => [m.name, m.successCondition, m.failureCondition]),
             [
-                ["error-rate", "default(result, 0) <= 0.01"],
-                ["latency-p99", "default(result, 0) <= 800"],
+                ["error-rate", "!isNil(result) && !isNaN(result) && result <= 0.01", "!isNil(result) && !isNaN(result) && result > 0.01"],
+                ["latency-p99", "!isNil(result) && !isNaN(result) && result <= 800", "!isNil(result) && !isNaN(result) && result > 800"],
             ],
         );
-        assert.match(
-            template.spec.metrics[0].provider.datadog.queries.errors,
-            /destination_version:\{\{args\.canary-version\}\},.*response_code:5\*/,
-        );
+        // Datadog's result: nil without data, else a number (possibly NaN from 0/0).
+        assert.equal(phaseOf(errors, null), "Inconclusive");
+        assert.equal(phaseOf(errors, NaN), "Inconclusive");
+        assert.equal(phaseOf(errors, 0), "Successful");
+        assert.equal(phaseOf(errors, 0.01), "Successful");
+        assert.equal(phaseOf(errors, 0.02), "Failed");
+        assert.equal(phaseOf(latency, null), "Inconclusive");
+        assert.equal(phaseOf(latency, 1200), "Failed");
     });
 
     it("queries Istio's standard metrics when the analysis uses Prometheus", () => {
@@ -217,10 +286,29 @@ describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
         });
         const template = render(s).analysisTemplate;
         const [errors, latency] = template.spec.metrics;
-        assert.equal(errors.provider.prometheus.address, "http://prometheus.monitoring:9090");
-        assert.match(errors.provider.prometheus.query, /istio_requests_total\{reporter="destination",.*response_code=~"5\.\."\}\[2m\]/);
-        assert.match(latency.provider.prometheus.query, /^histogram_quantile\(0\.99, .*istio_request_duration_milliseconds_bucket/);
-        assert.equal(latency.successCondition, "len(result) == 0 || isNaN(result[0]) || result[0] <= 500");
+        const selector =
+            'reporter="destination",destination_workload_namespace="frontend",destination_app="{{args.service-name}}",destination_version="{{args.canary-version}}"';
+        assert.deepEqual(errors.provider, {
+            prometheus: {
+                address: "http://prometheus.monitoring:9090",
+                // No 5xx series at all is 0 errors, not an empty vector.
+                query:
+                    `(sum(rate(istio_requests_total{${selector},response_code=~"5.."}[2m])) or vector(0))` +
+                    ` / sum(rate(istio_requests_total{${selector}}[2m]))`,
+            },
+        });
+        assert.equal(
+            latency.provider.prometheus.query,
+            `histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{${selector}}[2m])) by (le))`,
+        );
+        assert.equal(latency.successCondition, "len(result) > 0 && !isNaN(result[0]) && result[0] <= 500");
+        assert.equal(latency.failureCondition, "len(result) > 0 && !isNaN(result[0]) && result[0] > 500");
+        // Prometheus's result is a vector: empty without series, NaN without requests (0/0).
+        assert.equal(phaseOf(latency, []), "Inconclusive");
+        assert.equal(phaseOf(latency, [NaN]), "Inconclusive");
+        assert.equal(phaseOf(latency, [420]), "Successful");
+        assert.equal(phaseOf(latency, [501]), "Failed");
+        assert.equal(phaseOf(errors, [0]), "Successful");
     });
 
     it("waits for a manual promotion on pause 0 and ends without a scale step at 100%", () => {
@@ -257,8 +345,37 @@ describe("BFF service: routing and circuit breaking", () => {
         );
         assert.deepEqual(http[0].match, [{ headers: { preview: { exact: "v2" } } }]);
         assert.deepEqual(http[1].match, [{ queryParams: { preview: { exact: "v2" } } }]);
-        assert.deepEqual(http[0].route, [{ destination: { host: "pc-web-v2.frontend.svc.cluster.local", port: { number: 3000 } } }]);
         assert.equal(http[2].match, undefined, "the primary route takes what the host route delegated");
+    });
+
+    it("sends previews of a canary service through its stable/canary split, which its Rollout moves", () => {
+        // pc-web-v2 is a canary: `preview: v2` must follow its rollout, not reach old and new pods alike.
+        const http = render(service("pc-web")).virtualService.spec.http;
+        for (const preview of http.slice(0, 2)) {
+            assert.deepEqual(preview.route, [
+                { destination: { host: "pc-web-v2-stable.frontend.svc.cluster.local", port: { number: 3000 } }, weight: 100 },
+                { destination: { host: "pc-web-v2-canary.frontend.svc.cluster.local", port: { number: 3000 } }, weight: 0 },
+            ]);
+        }
+        assert.deepEqual(render(service("pc-web-v2")).workload.spec.strategy.canary.trafficRouting, {
+            istio: {
+                virtualServices: [
+                    { name: "pc-web-v2", routes: ["http-pc-web-v2-primary"] },
+                    { name: "pc-web", routes: ["http-pc-web-preview-0", "http-pc-web-preview-1"] },
+                ],
+            },
+        });
+        assert.deepEqual(
+            render(service("pc-web")).rolloutOwnedRoutes.map((r: any) => `${r.virtualService}/${r.route}`),
+            ["pc-web/http-pc-web-primary", "pc-web/http-pc-web-preview-0", "pc-web/http-pc-web-preview-1"],
+        );
+        // A rollingUpdate target has one set of pods: its plain Service.
+        const services = productionServices().map((s) => (s.name === "pc-web-v2" ? { ...s, strategy: "rollingUpdate" as const } : s));
+        const plain = render(service("pc-web"), { ...ctx, services }).virtualService.spec.http;
+        assert.deepEqual(plain[0].route, [{ destination: { host: "pc-web-v2.frontend.svc.cluster.local", port: { number: 3000 } } }]);
+        assert.deepEqual(render(service("pc-web"), { ...ctx, services }).rolloutOwnedRoutes, [
+            { virtualService: "pc-web", route: "http-pc-web-primary" },
+        ]);
     });
 
     it("is a delegate without hosts when the service has routes, and a mesh route for its own host otherwise", () => {
@@ -371,10 +488,54 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
             job.spec.template.spec.containers[0].image,
             "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/frontend/account-web:7.3.0",
         );
+        // The PreSync hook runs before the sync applies the ConfigMap: its environment is inlined.
+        assert.equal(job.spec.template.spec.containers[0].envFrom, undefined);
+        assert.deepEqual(job.spec.template.spec.containers[0].env, [
+            { name: "RAILS_ENV", value: "production" },
+            { name: "RAILS_LOG_TO_STDOUT", value: "1" },
+            { name: "RELEASE_ENV", value: "production" },
+        ]);
         assert.equal(cron.kind, "CronJob");
         assert.equal(cron.spec.schedule, "0 4 * * *");
         assert.equal(cron.spec.concurrencyPolicy, "Forbid");
+        // 04:00 in the stack's time zone, not in the controller manager's (UTC on EKS).
+        assert.equal(cron.spec.timeZone, "Asia/Tokyo");
         assert.equal(cron.spec.jobTemplate.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
+    });
+
+    it("reads CronJob schedules in the job's time zone, else the stack's, and refuses a time zone without a schedule", () => {
+        const withJobs = (jobs: unknown[], stackTimeZone?: string) => {
+            let configMap = editConfig(stackFile("production").configMap, "services", (services) => {
+                services.find((s: any) => s.name === "account-web").jobs = jobs;
+                return services;
+            });
+            if (stackTimeZone !== undefined) {
+                configMap = { ...configMap, "bff-platform:timeZone": stackTimeZone };
+            }
+            return parseStackConfig(configMap).config;
+        };
+        const cronOf = (config: any) =>
+            renderBffService(
+                config.services.find((s: any) => s.name === "account-web"),
+                { ...ctx, timeZone: config.timeZone },
+            ).jobs[0] as any;
+        const nightly = { name: "purge", schedule: "0 4 * * *", command: ["bin/rails", "sessions:purge"] };
+        assert.equal(cronOf(withJobs([nightly])).spec.timeZone, "Asia/Tokyo", "the default stack time zone");
+        assert.equal(cronOf(withJobs([nightly], "Europe/Berlin")).spec.timeZone, "Europe/Berlin");
+        assert.equal(cronOf(withJobs([{ ...nightly, timeZone: "UTC" }], "Europe/Berlin")).spec.timeZone, "UTC");
+        assert.throws(
+            () => withJobs([{ name: "migrate", timeZone: "UTC", command: ["bin/rails", "db:migrate"] }]),
+            (e: any) =>
+                e.problems.some((p: string) =>
+                    /services\[\d+\]\.jobs\[0\]\.timeZone: applies to a scheduled job \(a CronJob\) only: set schedule, or remove timeZone/.test(
+                        p,
+                    ),
+                ),
+        );
+        assert.throws(
+            () => withJobs([{ ...nightly, timeZone: "Tokyo time" }]),
+            (e: any) => e.problems.some((p: string) => /jobs\[0\]\.timeZone: "Tokyo time" must be an IANA time zone name/.test(p)),
+        );
     });
 
     it("validates every object of every production service against the upstream schemas", async () => {
@@ -396,7 +557,7 @@ describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
         const pod = rendered.workload.spec.template.spec;
         const sidecar = pod.containers.find((c: any) => c.name === "rate-limiter");
         assert.ok(sidecar, "sidecar present");
-        assert.deepEqual(sidecar.ports, [{ name: "http-limited", containerPort: 8079, protocol: "TCP" }]);
+        assert.deepEqual(sidecar.ports[0], { name: "http-limited", containerPort: 8079, protocol: "TCP" });
         for (const svc of rendered.services) {
             assert.equal(svc.spec.ports[0].targetPort, "http-limited", svc.metadata.name);
             assert.equal(svc.spec.ports[0].port, 3000, "callers and VirtualServices keep the service port");
@@ -412,10 +573,33 @@ describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
     it("runs the sidecar unprivileged with its own small requests, counted in the pod", () => {
         const sidecar = render(service("pc-web")).workload.spec.template.spec.containers[1];
         assert.equal(sidecar.securityContext.runAsNonRoot, true);
-        assert.equal(sidecar.securityContext.runAsUser, 101);
+        assert.equal(sidecar.securityContext.runAsUser, 10101);
+        assert.equal(sidecar.securityContext.runAsGroup, 10101);
         assert.equal(sidecar.securityContext.readOnlyRootFilesystem, true);
         assert.equal(sidecar.securityContext.privileged, undefined);
         assert.deepEqual(sidecar.resources.requests, { cpu: "50m", memory: "32Mi" });
+    });
+
+    it("restarts a limiter that stops answering: liveness on nginx's own /healthz, on a port no Service targets", () => {
+        const rendered = render(service("pc-web"));
+        const sidecar = rendered.workload.spec.template.spec.containers[1];
+        assert.deepEqual(sidecar.livenessProbe, {
+            httpGet: { path: "/healthz", port: "limiter-health" },
+            periodSeconds: 10,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+        });
+        assert.deepEqual(sidecar.ports, [
+            { name: "http-limited", containerPort: 8079, protocol: "TCP" },
+            { name: "limiter-health", containerPort: 8078, protocol: "TCP" },
+        ]);
+        assert.match(rendered.limiterConfigMap.data["nginx.conf"], /listen 8078;\s+location = \/healthz \{\s+return 204;/);
+        for (const svc of rendered.services) {
+            assert.deepEqual(
+                svc.spec.ports.map((p: any) => p.targetPort),
+                ["http-limited"],
+            );
+        }
     });
 
     it("rolls the pods when the limit changes", () => {

@@ -11,7 +11,9 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { GlobalRateLimitConfig, parseStackConfig, re2FullMatch, StackConfig } from "../components/config";
 import {
+    envoyPathRegex,
     GlobalRateLimit,
+    pathRegexWarning,
     protobufDuration,
     rateLimitRules,
     renderGlobalRateLimit,
@@ -140,7 +142,10 @@ describe("global rate limit: descriptors and actions from one list", () => {
                 assert.deepEqual(action, { request_headers: { header_name: ":path", descriptor_key: "PATH" } });
             } else {
                 assert.equal(action.header_value_match.descriptor_value, rule.entry.value);
-                assert.equal(action.header_value_match.headers[0].string_match.safe_regex.regex, rule.limit.pathRegex);
+                assert.equal(
+                    action.header_value_match.headers[0].string_match.safe_regex.regex,
+                    `(?:${rule.limit.pathRegex})(?:/[^?]*)?(?:\\?.*)?`,
+                );
             }
         }
         // One shared :path action for both PATH limits, one header_value_match per regex.
@@ -151,7 +156,7 @@ describe("global rate limit: descriptors and actions from one list", () => {
     it("does not count requests that no limit names", () => {
         const rendered = renderFor(configOf("production"));
         const configured = descriptorsConfigured(rendered);
-        for (const path of ["/", "/watch", "/watch/lv1?ref=top", "/timeshift/lv1"]) {
+        for (const path of ["/", "/watch", "/watch/", "/watch/lv", "/watch/lv1x", "/watchlist/lv1", "/timeshift/lv1"]) {
             const sent = descriptorsSent(rendered.envoyFilters[1], path);
             assert.deepEqual(
                 configured.descriptors.filter((d) => sent.some((e) => e.key === d.key && e.value === d.value)),
@@ -162,13 +167,76 @@ describe("global rate limit: descriptors and actions from one list", () => {
     });
 });
 
+describe("global rate limit: a regex limit tolerates a path tail and a query string (RE2, whole :path)", () => {
+    // Envoy's safe_regex matches the full :path, query included (envoy.type.matcher.v3.RegexMatcher:
+    // "The regex is matched against the full string, not as a partial match").
+    const watchRegex = () => {
+        const [rule] = rateLimitRules(configOf("production").rateLimits.global as GlobalRateLimitConfig);
+        return (rule.action as any).header_value_match.headers[0].string_match.safe_regex.regex as string;
+    };
+
+    it("counts /watch/lv1 with a query, a trailing slash or a sub-path, as production's watch limit means", () => {
+        const regex = watchRegex();
+        assert.equal(regex, "(?:/watch/(lv\\d+))(?:/[^?]*)?(?:\\?.*)?");
+        for (const path of [
+            "/watch/lv1",
+            "/watch/lv1?ref=x",
+            "/watch/lv1/",
+            "/watch/lv1/?ref=x",
+            "/watch/lv1/comments?page=2",
+            "/watch/lv1?",
+        ]) {
+            assert.ok(re2FullMatch(regex, path), path);
+        }
+        for (const path of ["/watch/lv1x", "/watch/lvx", "/watch/", "/x/watch/lv1", "/watch?v=lv1"]) {
+            assert.ok(!re2FullMatch(regex, path), path);
+        }
+        // What the configured regex alone would have done: the bypass this prevents.
+        assert.ok(!re2FullMatch("/watch/(lv\\d+)", "/watch/lv1?ref=x"));
+        assert.ok(!re2FullMatch("/watch/(lv\\d+)", "/watch/lv1/"));
+    });
+
+    it("counts a query-string or trailing-slash request exactly once, under its limit's descriptor", () => {
+        const rendered = renderFor(configOf("production"));
+        const configured = descriptorsConfigured(rendered);
+        for (const path of ["/watch/lv1?ref=x", "/watch/lv1/"]) {
+            const sent = descriptorsSent(rendered.envoyFilters[1], path);
+            assert.deepEqual(
+                configured.descriptors.filter((d) => sent.some((e) => e.key === d.key && e.value === d.value)).map((d) => d.rate_limit),
+                [{ unit: "second", requests_per_unit: 450 }],
+                path,
+            );
+        }
+    });
+
+    it("warns about regexes that cannot tolerate a tail or a query", () => {
+        assert.equal(pathRegexWarning("/watch/(lv\\d+)"), undefined);
+        assert.equal(pathRegexWarning("/price/\\$\\d+"), undefined, "an escaped $ is a literal");
+        assert.equal(
+            pathRegexWarning("/watch/(lv\\d+)$"),
+            '"/watch/(lv\\\\d+)$" ends with an anchor: requests with a path tail or a query string (/x/ or /x?ref=y) are not counted',
+        );
+        assert.equal(
+            pathRegexWarning("/search\\?q=top"),
+            '"/search\\\\?q=top" matches a query string itself: requests with other or reordered query parameters may not be counted',
+        );
+        // The warning's effect, in RE2: an anchored regex misses the query even after envoyPathRegex.
+        assert.ok(!re2FullMatch(envoyPathRegex("/watch/(lv\\d+)$"), "/watch/lv1?ref=x"));
+    });
+});
+
 describe("global rate limit: the ratelimit service", () => {
     const production = () => renderFor(configOf("production"));
 
     it("runs a pinned image, reads its descriptors from a directory mount, and reloads them", () => {
         const deployment = production().deployment;
         const container = deployment.spec.template.spec.containers[0];
-        assert.match(container.image, /^envoyproxy\/ratelimit:[0-9a-f]{8}$/);
+        assert.equal(
+            container.image,
+            "envoyproxy/ratelimit:1e50889b@sha256:5bb3741fd6709bab1d498eae1a5807faa2113b712dfb236fb76c04a00871ffc9",
+        );
+        // The version label is the tag, not the digest.
+        assert.equal(deployment.metadata.labels["app.kubernetes.io/version"], "1e50889b");
         const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
         assert.equal(env.USE_STATSD, "false");
         assert.equal(env.RUNTIME_WATCH_ROOT, "false");
@@ -275,7 +343,15 @@ describe("global rate limit: the ratelimit service", () => {
             ["Deployment ratelimit-redis", "Service ratelimit-redis", "NetworkPolicy ratelimit-redis"],
         );
         const redis = dev.redis[0].spec.template.spec.containers[0];
-        assert.match(redis.image, /^redis:\d+\.\d+\.\d+-alpine$/);
+        assert.equal(redis.image, "redis:7.2.11-alpine@sha256:cd3e4dbac9604660d08efac21b27daa2ae91dde1e19203b49ec8567050ba093f");
+        assert.equal(dev.redis[0].metadata.labels["app.kubernetes.io/version"], "7.2.11-alpine");
+        assert.deepEqual(dev.redis[0].spec.template.spec.securityContext, {
+            runAsNonRoot: true,
+            runAsUser: 10999,
+            runAsGroup: 10999,
+            fsGroup: 10999,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         assert.deepEqual(redis.args.slice(0, 5), ["redis-server", "--save", "", "--appendonly", "no"]);
         const env = dev.deployment.spec.template.spec.containers[0].env;
         assert.deepEqual(
@@ -382,6 +458,12 @@ describe("global rate limit in the program", () => {
         assert.equal(group.inputs.transitEncryptionEnabled, true);
         assert.equal(group.inputs.atRestEncryptionEnabled, true);
         assert.equal(group.inputs.authToken, SECRET_MARKER);
+        // A new token is added beside the old one (no client cut off); the README's rotation ends with SET.
+        assert.equal(group.inputs.authTokenUpdateStrategy, "ROTATE");
+        assert.equal(
+            findResource(result, "random:index/randomPassword:RandomPassword", "frontend-production-ratelimit-auth").inputs.special,
+            false,
+        );
         assert.equal(group.inputs.automaticFailoverEnabled, true);
         const config = configOf("production");
         const subnets = findResource(result, "aws:elasticache/subnetGroup:SubnetGroup", "frontend-production-ratelimit");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { GATEWAY_DEFAULTS, hostGatewayName, parseStackConfig } from "../components/config";
-import { CONTAINERS, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
+import { CONTAINERS, gatewayVersion, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
@@ -102,15 +102,30 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(podLabels.app, "istio-ingressgateway");
         });
 
-        it("asks istiod for the gateway injection template: istio-proxy with image auto, sized by annotations", () => {
+        it("asks istiod for the gateway injection template: istio-proxy with image auto and resources on the container", () => {
             const template = one(objects, "Deployment").spec.template;
             assert.equal(template.metadata.labels["sidecar.istio.io/inject"], "true");
             assert.equal(template.metadata.annotations["inject.istio.io/templates"], "gateway");
-            assert.deepEqual(template.spec.containers[0], { name: "istio-proxy", image: "auto" });
-            assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], GATEWAY_DEFAULTS.resources.proxy.requests.cpu);
-            assert.equal(
-                template.metadata.annotations["sidecar.istio.io/proxyMemoryLimit"],
-                GATEWAY_DEFAULTS.resources.proxy.limits.memory,
+            // The gateway template neither sets resources nor reads sidecar.istio.io/proxyCPU*: the
+            // container carries them, as Istio's gateway chart does, or the HPA has no requests to divide by.
+            assert.deepEqual(template.spec.containers[0], {
+                name: "istio-proxy",
+                image: "auto",
+                resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+                // As Istio's gateway chart runs it: uid 1337, read-only, no capabilities.
+                securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    runAsNonRoot: true,
+                    runAsUser: 1337,
+                    runAsGroup: 1337,
+                    capabilities: { drop: ["ALL"] },
+                },
+            });
+            assert.deepEqual(
+                Object.keys(template.metadata.annotations).filter((k) => k.startsWith("sidecar.istio.io/proxy")),
+                [],
+                "no annotation the gateway template ignores",
             );
             assert.deepEqual(
                 template.spec.containers.map((c: { name: string }) => c.name),
@@ -136,18 +151,39 @@ describe("ingress gateway component (mocks)", () => {
                 if (container.name === CONTAINERS.logDirOwner) {
                     assert.equal(security.runAsUser, 0);
                     assert.deepEqual(security.capabilities, { drop: ["ALL"], add: ["CHOWN"] });
-                    assert.deepEqual(container.command, ["chown", "101:101", "/var/log/gateway-access"]);
+                    assert.deepEqual(container.command, ["chown", "-R", "10101:10101", "/var/log/gateway-access"]);
                 } else {
                     assert.equal(security.runAsNonRoot, true, container.name);
-                    assert.equal(security.runAsUser, GATEWAY_DEFAULTS.sidecarUid, container.name);
+                    assert.equal(security.runAsUser, 10101, container.name);
+                    assert.equal(security.runAsGroup, 10101, container.name);
                     assert.deepEqual(security.capabilities, { drop: ["ALL"] });
                 }
             }
+            // istio-proxy as Istio's gateway chart runs it: the injection template sets no securityContext.
+            assert.deepEqual(spec.containers[0].securityContext, {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                runAsUser: 1337,
+                runAsGroup: 1337,
+                capabilities: { drop: ["ALL"] },
+            });
             const hostPaths = spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath !== undefined);
             assert.deepEqual(hostPaths, [
                 { name: "log-output-volume", hostPath: { path: "/var/log/istio-ingressgateway", type: "DirectoryOrCreate" } },
             ]);
-            assert.equal(spec.securityContext.fsGroup, GATEWAY_DEFAULTS.sidecarUid);
+            assert.deepEqual(spec.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 10101,
+                runAsGroup: 10101,
+                fsGroup: 10101,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+        });
+
+        it("mounts no API token in the gateway pods: istio-proxy brings its own projected istio-token", () => {
+            assert.equal(one(objects, "Deployment").spec.template.spec.automountServiceAccountToken, false);
+            assert.equal(one(objects, "ServiceAccount").automountServiceAccountToken, false);
         });
 
         it("shares the socket's emptyDir between nginx and fluent-bit, and mounts the generated files", () => {
@@ -167,11 +203,15 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(socket.emptyDir, { medium: "Memory", sizeLimit: "1Mi" });
             const fluentBit = spec.containers.find((c: { name: string }) => c.name === CONTAINERS.fluentBit);
             assert.equal(fluentBit.image, GATEWAY_DEFAULTS.fluentBitImage);
-            assert.match(fluentBit.image, /^fluent\/fluent-bit:\d+\.\d+\.\d+$/, "pinned by exact tag");
+            // Tag only while its digest is pending (components/config DIGEST_PENDING).
+            assert.equal(fluentBit.image, "fluent/fluent-bit:4.0.3");
             assert.deepEqual(fluentBit.resources, { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } });
             assert.equal(fluentBit.readinessProbe.httpGet.path, "/api/v1/metrics/prometheus");
             assert.equal(fluentBit.livenessProbe.httpGet.path, "/");
-            assert.match(spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx).image, /^nginx:\d+\.\d+\.\d+-alpine$/);
+            assert.equal(
+                spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx).image,
+                "nginx:1.28.0-alpine@sha256:30f1c0d78e0ad60901648be663a710bdadf19e4c10ac6782c235200619158284",
+            );
         });
 
         it("rolls the pods when a generated file changes (content hash of the three ConfigMaps)", async () => {
@@ -267,6 +307,20 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(providerOf(result, issuerResource).name, "frontend-production-k8s", "cluster-scoped: applied to the cluster");
         });
 
+        it("keeps Argo CD's tracking label off the ClusterIssuer and the Secrets cert-manager writes (not in the app's directory)", () => {
+            // With label tracking the gateway app would own them, find them missing from git and prune
+            // them: certificates re-issued until ACME's rate limits stop it.
+            const issuer = one(objects, "ClusterIssuer") as any;
+            assert.equal(issuer.metadata.labels["app.kubernetes.io/instance"], undefined);
+            assert.equal(issuer.metadata.labels["app.kubernetes.io/name"], "istio-ingressgateway");
+            for (const certificate of objects.filter((o) => o.kind === "Certificate") as any[]) {
+                assert.equal(certificate.spec.secretTemplate.labels["app.kubernetes.io/instance"], undefined, certificate.metadata.name);
+                assert.equal(certificate.spec.secretTemplate.labels["app.kubernetes.io/part-of"], "frontend");
+                // The Certificate itself is in the directory: Argo CD tracks it like the rest of the app.
+                assert.equal(certificate.metadata.labels["app.kubernetes.io/instance"], "istio-ingressgateway");
+            }
+        });
+
         it("delivers the namespaced objects through Argo CD's directory of the gateway", () => {
             for (const [kind, name] of [
                 ["Deployment", "istio-ingressgateway"],
@@ -282,7 +336,23 @@ describe("ingress gateway component (mocks)", () => {
             }
         });
 
-        it("counts istio-proxy once in the resource report (annotations, not a second request)", () => {
+        it("labels the pods with the gateway's version, for Datadog's kube_app_version and Istio's canonical revision", () => {
+            const labels = one(objects, "Deployment").spec.template.metadata.labels;
+            assert.match(labels["app.kubernetes.io/version"], /^[0-9a-f]{12}$/);
+            assert.equal(labels.version, labels["app.kubernetes.io/version"]);
+            // Not in the selector: a new version rolls the pods, it never touches the immutable selector.
+            assert.equal(one(objects, "Deployment").spec.selector.matchLabels.version, undefined);
+            const gateway = parseStackConfig(stackFile("production").configMap).config.gateways[0];
+            assert.equal(gatewayVersion(gateway, "a"), gatewayVersion(gateway, "a"), "deterministic");
+            assert.notEqual(gatewayVersion(gateway, "a"), gatewayVersion(gateway, "b"), "changes with the configuration");
+            const bigger = {
+                ...gateway,
+                resources: { ...gateway.resources, nginx: { requests: { cpu: "1", memory: "128Mi" }, limits: { memory: "256Mi" } } },
+            };
+            assert.notEqual(gatewayVersion(bigger, "a"), gatewayVersion(gateway, "a"), "changes with the resources");
+        });
+
+        it("counts istio-proxy once in the resource report (its container's requests)", () => {
             const figures = workloadFigures(kubernetesObjects(result.resources)).find((w) => w.name === "istio-ingressgateway");
             assert.ok(figures);
             assert.equal(figures.nodeRole, "gateway");
@@ -348,6 +418,11 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(patchesAt("spec.template.spec.containers[-1]"), injected.pod.containers);
             assert.deepEqual(patchesAt("spec.template.spec.volumes[-1]"), injected.pod.volumes);
             assert.deepEqual(patchesAt("spec.template.spec.initContainers"), [injected.pod.initContainers]);
+            // The pods' version labels, the same value as in injection mode; `\.` is a dot inside the key.
+            const version = one(injected.workload, "Deployment").spec.template.metadata.labels.version;
+            assert.match(version, /^[0-9a-f]{12}$/);
+            assert.deepEqual(patchesAt("spec.template.metadata.labels.version"), [version]);
+            assert.deepEqual(patchesAt("spec.template.metadata.labels.app\\.kubernetes\\.io/version"), [version]);
             for (const patch of overlay.patches) {
                 assert.doesNotMatch(patch.path, /\[\d+\]/, "no hand-kept index into Istio's lists");
             }

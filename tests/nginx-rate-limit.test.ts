@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { leakyBucket, summarize } from "../components/shared";
-import { RunningLimiter, sendAt, startRateLimiter } from "../harness/rate-limiter";
+import { request, RunningLimiter, sendAt, startRateLimiter } from "../harness/rate-limiter";
 
 const HANDBOOK = { requestsPerSecond: 10, burst: 50, delay: 10 };
 
@@ -59,6 +59,25 @@ describe("nginx leaky-bucket limiter, for real", function () {
         assert.ok(spacing > 80 && spacing < 120, `queued requests reached the app ${spacing.toFixed(0)} ms apart`);
         // 429s are answered at once, not after queueing.
         assert.ok(Math.max(...rejected.map((r) => r.latencyMs)) < 1000);
+    });
+
+    it("answers the liveness probe itself, on its health port, while the bucket is full", async () => {
+        limiter = await startRateLimiter(HANDBOOK);
+        // 70 at once: a 4 s queue and 429s on the service port while the probes run.
+        const flood = sendAt(
+            limiter.port,
+            Array.from({ length: 70 }, () => 0),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (let i = 0; i < 20; i++) {
+            // 204 comes from nginx itself (the upstream answers 200), at once, not after the queue.
+            const probe = await request(limiter.healthPort, 2000, "/healthz");
+            assert.equal(probe.status, 204);
+            assert.ok(probe.latencyMs < 500, `answered in ${probe.latencyMs.toFixed(0)} ms, not queued`);
+        }
+        assert.equal((await request(limiter.healthPort, 2000, "/")).status, 404, "nothing else on the health port");
+        const answers = await flood;
+        assert.ok(answers.filter((a) => a.status === 429).length >= 15, "the service port was limited meanwhile");
     });
 
     it("under a sustained 70 r/s for 2 s: the queue, then the configured rate, gets through", async () => {

@@ -60,7 +60,7 @@ describe("synth", () => {
             resources: inApp.map((p) => p.split("/").pop()).filter((f) => f !== "kustomization.yaml"),
         });
         const namespaceLevel = parse(files.get("manifests/frontend/kustomization.yaml") as string);
-        assert.deepEqual(namespaceLevel.resources, ["account-web", "host-routes", "pc-watch", "pc-web", "sp-web"]);
+        assert.deepEqual(namespaceLevel.resources, ["account-web", "host-routes", "network-policies", "pc-watch", "pc-web", "sp-web"]);
         assert.ok(files.has("manifests/_cluster/frontend/namespace-frontend.yaml"), "cluster-scoped objects under _cluster");
         const rollout = parse(files.get("manifests/frontend/pc-web/rollout-pc-web.yaml") as string);
         assert.deepEqual(Object.keys(rollout).slice(0, 3), ["apiVersion", "kind", "metadata"]);

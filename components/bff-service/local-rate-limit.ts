@@ -18,6 +18,8 @@ type LocalLimit = NonNullable<NonNullable<ServiceConfig["rateLimit"]>["local"]>;
 export interface LimiterSite {
     listenPort: number;
     upstreamPort: number;
+    /** Port of nginx's own `/healthz` (the kubelet's liveness probe): outside the bucket, never proxied. */
+    healthPort: number;
     /** Writable directory for the pid file and nginx's temporary files (an emptyDir in the pod). */
     runtimeDir: string;
     /** Error log target: `stderr` in the pod, a file in tests. */
@@ -70,6 +72,20 @@ http {
             proxy_read_timeout 120s;
         }
     }
+
+    # The kubelet's liveness probe, answered by an nginx worker itself: not counted by the bucket,
+    # not passed to the app, on a port no Service targets.
+    server {
+        listen ${site.healthPort};
+
+        location = /healthz {
+            return 204;
+        }
+
+        location / {
+            return 404;
+        }
+    }
 }
 `;
 }
@@ -77,6 +93,8 @@ http {
 /** Name of the sidecar container and of the port the Services target when it is on. */
 export const LIMITER_CONTAINER = "rate-limiter";
 export const LIMITER_PORT_NAME = "http-limited";
+/** Name of the sidecar's health port (its liveness probe). */
+export const LIMITER_HEALTH_PORT_NAME = "limiter-health";
 
 /** The ConfigMap holding the sidecar's nginx.conf (its hash joins the pod's content hash). */
 export function limiterConfigMap(
@@ -98,6 +116,7 @@ export function limiterConfigMap(
         data: {
             "nginx.conf": nginxRateLimiterConf(limit, {
                 listenPort: settings.port,
+                healthPort: settings.healthPort,
                 upstreamPort: appPort,
                 runtimeDir: "/tmp",
             }),
@@ -113,9 +132,20 @@ export function limiterContainer() {
         // The same pinned nginx as the gateway's access-log sidecar.
         image: GATEWAY_DEFAULTS.nginxImage,
         command: ["nginx", "-g", "daemon off;", "-c", "/etc/nginx/limiter/nginx.conf"],
-        ports: [{ name: LIMITER_PORT_NAME, containerPort: settings.port, protocol: "TCP" }],
+        ports: [
+            { name: LIMITER_PORT_NAME, containerPort: settings.port, protocol: "TCP" },
+            { name: LIMITER_HEALTH_PORT_NAME, containerPort: settings.healthPort, protocol: "TCP" },
+        ],
         resources: { requests: { ...settings.resources.requests }, limits: { ...settings.resources.limits } },
         readinessProbe: { tcpSocket: { port: LIMITER_PORT_NAME }, periodSeconds: 5 },
+        // A worker that no longer answers (a TCP check would still pass: the kernel accepts) is
+        // restarted after 30 s; the answer comes from nginx itself, whatever the app or the bucket do.
+        livenessProbe: {
+            httpGet: { path: "/healthz", port: LIMITER_HEALTH_PORT_NAME },
+            periodSeconds: 10,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+        },
         securityContext: restrictedContainer({ uid: settings.uid }),
         volumeMounts: [
             { name: "limiter-config", mountPath: "/etc/nginx/limiter", readOnly: true },

@@ -8,8 +8,19 @@ import { analysisTemplate } from "./analysis";
 import { envoyLocalRateLimit, limiterConfigMap } from "./local-rate-limit";
 import { serviceNames, ServiceNames } from "./names";
 import { staticUpload } from "./static-upload";
-import { destinationRules, legacyServiceEntry, services, virtualService } from "./traffic";
+import {
+    destinationRules,
+    legacyServiceEntry,
+    rolloutOwnedRoutes,
+    RolloutRoute,
+    rolloutVirtualServices,
+    services,
+    virtualService,
+} from "./traffic";
 import { horizontalPodAutoscaler, jobs, podTemplate, portOf, serviceEnvironment, ServiceContext, workload } from "./workload";
+
+/** `app.kubernetes.io/component` of a service's objects and serving pods (its Jobs' pods say `job`). */
+export const BFF_COMPONENT = "bff";
 
 /** Every object of one service, by role. */
 export interface RenderedService {
@@ -32,6 +43,8 @@ export interface RenderedService {
     localRateLimitFilter?: KubeObject;
     /** The release's static-file upload Job and its ServiceAccount (services with `staticAssets`). */
     staticUpload?: { serviceAccount: KubeObject; job: KubeObject };
+    /** Routes of the service's VirtualService whose weights a Rollout moves (Argo CD must ignore them). */
+    rolloutOwnedRoutes: RolloutRoute[];
 }
 
 /** All objects of a rendered service, ConfigMap first (the workload depends on it). */
@@ -56,7 +69,7 @@ export function allObjects(rendered: RenderedService): KubeObject[] {
 /** Renders every Kubernetes object of one BFF service. */
 export function renderBffService(service: ServiceConfig, ctx: ServiceContext): RenderedService {
     const names = serviceNames(service, ctx.namespace);
-    const identity = { name: names.workload, component: "bff", partOf: ctx.partOf ?? DEFAULTS.partOf };
+    const identity = { name: names.workload, component: BFF_COMPONENT, partOf: ctx.partOf ?? DEFAULTS.partOf };
     // The version labels go on the workload and its pods only: a release then changes the workload
     // (one object for Argo CD to sync, one change in the plan), while the Services, routes, PDB, HPA
     // and ConfigMaps keep their bytes. Datadog and Istio read the version from the pods.
@@ -71,7 +84,14 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
     };
     const limiter = limiterConfigMap(service, ctx.namespace, names, labels, portOf(service));
     const mounted = { [names.configMap]: data, ...(limiter === undefined ? {} : { [names.limiterConfigMap]: limiter.data }) };
-    const theWorkload = workload(service, ctx, names, versionedLabels, podTemplate(service, ctx, names, versionedLabels, mounted));
+    const theWorkload = workload(
+        service,
+        ctx,
+        names,
+        versionedLabels,
+        podTemplate(service, ctx, names, versionedLabels, mounted),
+        rolloutVirtualServices(service, ctx),
+    );
     return {
         names,
         labels,
@@ -90,9 +110,10 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
         horizontalPodAutoscaler: horizontalPodAutoscaler(service, ctx, names, labels, theWorkload),
         analysisTemplate: analysisTemplate(service, ctx, names, labels),
         legacyServiceEntry: legacyServiceEntry(service, ctx, names, labels),
-        jobs: jobs(service, ctx, names, labels),
+        jobs: jobs(service, ctx, labels),
         limiterConfigMap: limiter,
         localRateLimitFilter: envoyLocalRateLimit(service, ctx.namespace, names, labels, portOf(service)),
         staticUpload: staticUpload(service, ctx.namespace, names, { stable: labels, versioned: versionedLabels }, ctx.staticUpload),
+        rolloutOwnedRoutes: rolloutOwnedRoutes(service, ctx),
     };
 }

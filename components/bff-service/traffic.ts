@@ -12,7 +12,7 @@
 import { RequestMatch, SERVICE_DEFAULTS, ServiceConfig } from "../config";
 import { KubeObject, Labels } from "../shared";
 import { LIMITER_PORT_NAME } from "./local-rate-limit";
-import { ServiceNames } from "./names";
+import { serviceNames, ServiceNames } from "./names";
 import { portOf, ServiceContext } from "./workload";
 
 const ISTIO = "networking.istio.io/v1";
@@ -53,6 +53,68 @@ function destination(host: string, port: number, weight?: number): Record<string
     return { destination: { host, port: { number: port } }, ...(weight === undefined ? {} : { weight }) };
 }
 
+/** Name of the `index`-th preview route of a service's VirtualService. */
+export function previewRouteName(service: ServiceConfig, index: number): string {
+    return `http-${service.name}-preview-${index}`;
+}
+
+/** The two destinations Argo Rollouts shifts: at rest everything goes to stable. */
+function canaryPair(names: ServiceNames, port: number): Record<string, unknown>[] {
+    return [destination(names.fqdn(names.stableService), port, 100), destination(names.fqdn(names.canaryService), port, 0)];
+}
+
+/** A route whose weights a Rollout moves: the VirtualService (same namespace) and the route's name. */
+export interface RolloutRoute {
+    virtualService: string;
+    route: string;
+}
+
+/**
+ * Every route that splits traffic between the stable and canary Services of `target` (a canary
+ * service): its own primary route, and the preview routes of the services that preview it. Its
+ * Rollout lists them all (`trafficRouting.istio.virtualServices`) and moves their weights together.
+ */
+export function rolloutRoutesOf(target: ServiceConfig, ctx: ServiceContext): RolloutRoute[] {
+    if (target.strategy !== "canary") {
+        return [];
+    }
+    const names = serviceNames(target, ctx.namespace);
+    const routes: RolloutRoute[] = [{ virtualService: names.virtualService, route: names.primaryRoute }];
+    for (const source of ctx.services ?? []) {
+        source.previews.forEach((preview, i) => {
+            if (preview.service === target.name && source.name !== target.name) {
+                routes.push({ virtualService: serviceNames(source, ctx.namespace).virtualService, route: previewRouteName(source, i) });
+            }
+        });
+    }
+    return routes;
+}
+
+/**
+ * Routes of `service`'s own VirtualService whose weights a Rollout moves (its primary route when
+ * it is a canary, its preview routes to canary services): Argo CD must leave those weights alone.
+ */
+export function rolloutOwnedRoutes(service: ServiceConfig, ctx: ServiceContext): RolloutRoute[] {
+    const byName = new Map((ctx.services ?? []).map((s) => [s.name, s]));
+    const names = serviceNames(service, ctx.namespace);
+    const owned = service.strategy === "canary" ? [names.primaryRoute] : [];
+    service.previews.forEach((preview, i) => {
+        if (byName.get(preview.service)?.strategy === "canary") {
+            owned.push(previewRouteName(service, i));
+        }
+    });
+    return owned.map((route) => ({ virtualService: names.virtualService, route }));
+}
+
+/** `trafficRouting.istio.virtualServices` of a canary: the routes of {@link rolloutRoutesOf}, grouped by VirtualService. */
+export function rolloutVirtualServices(service: ServiceConfig, ctx: ServiceContext): { name: string; routes: string[] }[] {
+    const byVirtualService = new Map<string, string[]>();
+    for (const { virtualService, route } of rolloutRoutesOf(service, ctx)) {
+        byVirtualService.set(virtualService, [...(byVirtualService.get(virtualService) ?? []), route]);
+    }
+    return [...byVirtualService].map(([name, routes]) => ({ name, routes }));
+}
+
 /** Routes of the service's VirtualService: previews, the migration override, then the primary route. */
 export function httpRoutes(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames): Record<string, unknown>[] {
     const port = portOf(service);
@@ -63,10 +125,17 @@ export function httpRoutes(service: ServiceConfig, ctx: ServiceContext, names: S
     const byName = new Map((ctx.services ?? []).map((s) => [s.name, s]));
     const routes: Record<string, unknown>[] = service.previews.map((preview, i) => {
         const target = byName.get(preview.service);
+        const targetPort = target === undefined ? port : portOf(target);
         return {
-            name: `http-${service.name}-preview-${i}`,
+            name: previewRouteName(service, i),
             match: [istioMatch(preview)],
-            route: [destination(names.fqdn(preview.service), target === undefined ? port : portOf(target))],
+            // A canary target is reached through its stable/canary split, whose weights the
+            // target's Rollout moves on this route too (see rolloutVirtualServices); otherwise its
+            // plain Service would send preview traffic to old and new pods alike.
+            route:
+                target?.strategy === "canary"
+                    ? canaryPair(serviceNames(target, ctx.namespace), targetPort)
+                    : [destination(names.fqdn(preview.service), targetPort)],
             ...policy,
         };
     });
@@ -82,7 +151,7 @@ export function httpRoutes(service: ServiceConfig, ctx: ServiceContext, names: S
     let weighted: Record<string, unknown>[];
     if (service.strategy === "canary") {
         // Argo Rollouts moves these two weights during a rollout; at rest everything goes to stable.
-        weighted = [destination(names.fqdn(names.stableService), port, 100), destination(names.fqdn(names.canaryService), port, 0)];
+        weighted = canaryPair(names, port);
     } else if (migration !== undefined) {
         weighted = [
             destination(names.fqdn(names.workload), port, 100 - migration.legacyWeight),

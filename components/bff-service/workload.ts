@@ -11,6 +11,7 @@ import {
     RUNTIME_DEFAULTS,
     SERVICE_DEFAULTS,
     ServiceConfig,
+    UIDS,
 } from "../config";
 import {
     assertName,
@@ -42,6 +43,8 @@ export interface ServiceContext {
     services?: ServiceConfig[];
     /** The stack's bucket for static files; services with `staticAssets` get an upload Job per release. Default: none. */
     staticUpload?: StaticUploadTarget;
+    /** The stack's time zone, of CronJob schedules without their own. Default: `DEFAULTS.timeZone`. */
+    timeZone?: string;
 }
 
 export function portOf(service: ServiceConfig): number {
@@ -127,7 +130,7 @@ export function podTemplate(
             // Soft spread: replicas prefer different nodes and zones, but a small cluster still schedules them.
             ...softSpread(selector),
             terminationGracePeriodSeconds: DEFAULTS.terminationGracePeriodSeconds,
-            securityContext: restrictedPod(),
+            securityContext: restrictedPod({ uid: UIDS.app, fsGroup: UIDS.app }),
             automountServiceAccountToken: false,
         },
     };
@@ -169,8 +172,18 @@ export function rolloutSteps(service: ServiceConfig, names: ServiceNames): Recor
     return steps;
 }
 
-/** The Rollout (strategy canary) or Deployment (strategy rollingUpdate) of a service. */
-export function workload(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames, labels: Labels, template: object): KubeObject {
+/**
+ * The Rollout (strategy canary) or Deployment (strategy rollingUpdate) of a service. `virtualServices`:
+ * the routes a canary's Rollout moves (`rolloutVirtualServices` in traffic.ts).
+ */
+export function workload(
+    service: ServiceConfig,
+    ctx: ServiceContext,
+    names: ServiceNames,
+    labels: Labels,
+    template: object,
+    virtualServices: { name: string; routes: string[] }[],
+): KubeObject {
     const metadata = { name: names.workload, namespace: ctx.namespace, labels };
     // With an HPA the autoscaler owns the count; setting it here would fight it on every apply.
     const replicas = service.hpa === undefined ? { replicas: service.replicas } : {};
@@ -197,7 +210,10 @@ export function workload(service: ServiceConfig, ctx: ServiceContext, names: Ser
                     maxUnavailable: 0,
                     // Stable pods scale down as traffic leaves them (handbook §7.3.3).
                     dynamicStableScale: true,
-                    trafficRouting: { istio: { virtualService: { name: names.virtualService, routes: [names.primaryRoute] } } },
+                    // Its own primary route and the preview routes of the services previewing it: all
+                    // split between its stable and canary Services, moved together. Argo Rollouts:
+                    // docs/getting-started/istio/index.md ("trafficRouting.istio.virtualServices").
+                    trafficRouting: { istio: { virtualServices } },
                     steps: rolloutSteps(service, names),
                 },
             },
@@ -256,7 +272,7 @@ export function horizontalPodAutoscaler(
  * keeps running never completes, SYSTEM.md §6). A Job without schedule is an Argo CD PreSync hook,
  * deleted before it is created again, with no TTL (a TTL-deleted Job makes auto-sync recreate it).
  */
-export function jobs(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames, labels: Labels): KubeObject[] {
+export function jobs(service: ServiceConfig, ctx: ServiceContext, labels: Labels): KubeObject[] {
     return service.jobs.map((job) => {
         const jobLabels = sortKeys({ ...labels, "app.kubernetes.io/component": "job" });
         const podTemplate = {
@@ -268,7 +284,11 @@ export function jobs(service: ServiceConfig, ctx: ServiceContext, names: Service
                         name: "job",
                         image: `${service.image}:${service.version}`,
                         command: job.command,
-                        envFrom: [{ configMapRef: { name: names.configMap } }],
+                        // Inlined, not the `<app>-env` ConfigMap: a PreSync hook runs before the sync
+                        // applies that ConfigMap, so it would read nothing on the first sync and the
+                        // previous values on every later one (Argo CD: "PreSync: executes prior to the
+                        // application of the manifests", docs/user-guide/sync-waves.md).
+                        env: Object.entries(serviceEnvironment(service, ctx)).map(([name, value]) => ({ name, value })),
                         resources: resources(job.resources ?? service.resources),
                         securityContext: restrictedContainer(),
                         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
@@ -276,7 +296,7 @@ export function jobs(service: ServiceConfig, ctx: ServiceContext, names: Service
                 ],
                 volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
                 nodeSelector: { "node-role": "worker" },
-                securityContext: restrictedPod(),
+                securityContext: restrictedPod({ uid: UIDS.app, fsGroup: UIDS.app }),
                 automountServiceAccountToken: false,
             },
         };
@@ -304,6 +324,9 @@ export function jobs(service: ServiceConfig, ctx: ServiceContext, names: Service
             },
             spec: {
                 schedule: job.schedule,
+                // Without it the schedule is read in kube-controller-manager's time zone (UTC on EKS);
+                // `timeZone` is stable since Kubernetes 1.27 (KEP 3140).
+                timeZone: job.timeZone ?? ctx.timeZone ?? DEFAULTS.timeZone,
                 // A run still going when the next is due is left alone, not doubled.
                 concurrencyPolicy: "Forbid",
                 startingDeadlineSeconds: 300,

@@ -45,6 +45,124 @@ export const RUNTIME_DEFAULTS = {
     php: { port: 8080, healthPath: "/healthz", startupSeconds: 30, env: {}, logSource: "php" },
 } as const;
 
+/**
+ * Every third-party image, in one table: pinned by tag and by the digest of the tag's
+ * multi-platform index (what `docker buildx imagetools inspect <repository>:<tag>` prints as
+ * Digest), rendered as `repository:tag@digest`. With both, the kubelet pulls by digest: a re-pushed
+ * tag changes nothing until the digest here is bumped. A bump is a change of one row.
+ *
+ * App images are not here: they come from the team's ECR repositories, whose tags are immutable
+ * (a pushed tag cannot be overwritten), so `repository:version` already names one image.
+ *
+ * `digest: undefined` marks a tag whose digest could not be verified from a public record when it
+ * was pinned; the policy pack (policy/) accepts such an image only while it is listed in
+ * DIGEST_PENDING below with its reason. Never fill a digest in without checking it against the
+ * registry.
+ */
+export interface PinnedImage {
+    repository: string;
+    tag: string;
+    /** `sha256:<64 hex>` of the tag's image index; undefined while unverified (see DIGEST_PENDING). */
+    digest: string | undefined;
+}
+
+export const IMAGES = {
+    /**
+     * Official nginx alpine image (Docker Hub library/nginx): its `nginx` user is uid/gid 101.
+     * Index digest as recorded by docker-library's repo-info (repos/nginx/remote/1.28.0-alpine.md),
+     * the same digest several public deployments pin.
+     */
+    nginx: {
+        repository: "nginx",
+        tag: "1.28.0-alpine",
+        digest: "sha256:30f1c0d78e0ad60901648be663a710bdadf19e4c10ac6782c235200619158284",
+    },
+    /**
+     * Official fluent-bit image (distroless, no USER). No public record of the 4.0.3 index digest
+     * was found to check a digest against: see DIGEST_PENDING.
+     */
+    fluentBit: { repository: "fluent/fluent-bit", tag: "4.0.3", digest: undefined },
+    /**
+     * envoyproxy/ratelimit has no releases after v1.4.0: every image is tagged with its commit.
+     * This is the commit Envoy Gateway v1.8 runs as its own global rate limit service. The digest
+     * is the one a public Envoy Gateway deployment pins for this tag (one source, not checked
+     * against Docker Hub from here).
+     */
+    ratelimit: {
+        repository: "envoyproxy/ratelimit",
+        tag: "1e50889b",
+        digest: "sha256:5bb3741fd6709bab1d498eae1a5807faa2113b712dfb236fb76c04a00871ffc9",
+    },
+    /**
+     * The in-cluster Redis (dev): 7.2 is the last BSD-licensed line, and 7.2.11 carries the fix for
+     * CVE-2025-49844 (Lua use-after-free). Index digest as recorded by docker-library's repo-info
+     * (repos/redis/remote/7.2.11-alpine.md, the build of 2025-10-03 on alpine 3.21.5).
+     */
+    redis: {
+        repository: "redis",
+        tag: "7.2.11-alpine",
+        digest: "sha256:cd3e4dbac9604660d08efac21b27daa2ae91dde1e19203b49ec8567050ba093f",
+    },
+} as const satisfies Record<string, PinnedImage>;
+
+/**
+ * Third-party images allowed without a digest, by `repository:tag`, each with the reason. The
+ * policy pack refuses any other third-party image without one; pin the digest and remove the
+ * entry as soon as it can be read from the registry (`docker buildx imagetools inspect`).
+ */
+export const DIGEST_PENDING: Readonly<Record<string, string>> = {
+    "fluent/fluent-bit:4.0.3": "the index digest of this tag could not be read from the registry or a public record when it was pinned",
+};
+
+/** `repository:tag@digest`, or `repository:tag` while the digest is pending. */
+export function imageReference(image: PinnedImage): string {
+    return image.digest === undefined ? `${image.repository}:${image.tag}` : `${image.repository}:${image.tag}@${image.digest}`;
+}
+
+/**
+ * User and group ids of every container this program defines, all at or above 10000: outside the
+ * range of the node's own accounts and of the users images declare (nginx 101, redis 999), so a
+ * process that escapes its container owns nothing on the node. Pod-level `fsGroup` uses the same id.
+ *
+ * Exceptions, each with its reason: istio-proxy runs as 1337 (Istio's own gateway chart sets it,
+ * manifests/charts/gateway/templates/deployment.yaml; in sidecars the iptables rules let uid 1337's
+ * traffic out uncaptured); the gateway's `log-dir-owner` init container runs as root with CHOWN only
+ * (components/ingress-gateway/render.ts says why).
+ */
+export const UIDS = {
+    /** BFF app containers and their Jobs; the app image must run as any uid (no files it writes outside its volumes). */
+    app: 10001,
+    /** nginx and fluent-bit in the gateway pods, and the services' nginx rate-limiter sidecar. */
+    gatewaySidecars: 10101,
+    redis: 10999,
+    /** ratelimit (no USER in its image). 65532 is the `nonroot` user of distroless images. */
+    ratelimit: 65532,
+    /** Istio's proxy user (see above). */
+    istioProxy: 1337,
+} as const;
+
+/**
+ * Who may open connections to the pods of the namespaces this program creates (NetworkPolicies,
+ * ingress only; stacks/namespaces.ts writes them). Egress stays open: the services call backends,
+ * legacy hosts, ElastiCache, AWS APIs and istiod by name, and a NetworkPolicy can only allow
+ * addresses, not names, so an egress allow-list would break with every address change.
+ */
+export const NETWORK_DEFAULTS = {
+    /**
+     * Namespace label of the metrics scrapers (the Prometheus server, the Datadog cluster checks
+     * runners and agents): pods of a namespace labelled so may read the metrics ports of BFF and
+     * gateway pods. Label the monitoring namespace with `kubectl label namespace <ns>
+     * frontend-platform/metrics-scraper=true`. A Datadog agent on the host network comes from the
+     * node's address, which is always allowed to reach the pods of its own node.
+     */
+    metricsScraperNamespaceLabels: { "frontend-platform/metrics-scraper": "true" },
+    /**
+     * istio-proxy's metrics ports (istio.io/latest/docs/ops/deployment/application-requirements/):
+     * 15020 merged Prometheus telemetry of the agent, Envoy and the app; 15090 Envoy's own.
+     */
+    istioMetricsPorts: [15020, 15090],
+} as const;
+
 /** Defaults of a service entry's optional settings. */
 export const SERVICE_DEFAULTS = {
     /** The handbook's canary (SYSTEM.md §3): 60 s at 0%, then 34%, 67%, 100% with 60 s pauses. */
@@ -67,15 +185,22 @@ export const SERVICE_DEFAULTS = {
         maxEjectionPercent: 50,
     },
     job: { activeDeadlineSeconds: 1800, backoffLimit: 2 },
-    /** nginx leaky-bucket sidecar: a high port (it runs unprivileged, as its image's uid 101). */
+    /** nginx leaky-bucket sidecar: a high port (it runs unprivileged, as the gateway sidecars' uid). */
     localRateLimiter: {
         port: 8079,
-        uid: 101,
+        /** nginx's own /healthz for the liveness probe, on a port no Service targets. */
+        healthPort: 8078,
+        uid: UIDS.gatewaySidecars,
         resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "250m", memory: "64Mi" } },
     },
     scaleDownStabilizationSeconds: 300,
     /** Range of the Prometheus rate() windows in analysis queries. */
     prometheusQueryWindow: "2m",
+    /**
+     * Window of the Datadog analysis queries (`datadog.interval`): long enough that the Agent's
+     * 15 s check runs and Datadog's ingestion delay still leave minutes of data in it.
+     */
+    datadogQueryWindow: "5m",
 } as const;
 
 export type Runtime = keyof typeof RUNTIME_DEFAULTS;
@@ -98,6 +223,8 @@ export const DEFAULTS = {
     nodeDiskSizeGiB: 50,
     /** Namespace of the BFF workloads (Argo CD child Applications deploy here). */
     appNamespace: "frontend",
+    /** The stack's time zone: CronJob schedules are read in it (the team's, as the access log's). */
+    timeZone: "Asia/Tokyo",
     /** Namespace of the ingress gateway and its sidecars. */
     gatewayNamespace: "frontend-gateway",
     /** `app.kubernetes.io/part-of` of everything this program creates. */
@@ -119,20 +246,25 @@ export const DEFAULTS = {
  */
 export const GATEWAY_DEFAULTS = {
     /**
-     * nginx access-log sidecar: the official alpine image, whose `nginx` user is uid/gid 101. The
-     * generated nginx.conf uses nothing newer than nginx 1.15.9 (certificates named by variables),
-     * so the tests run the same file with Debian's nginx.
+     * nginx access-log sidecar (see IMAGES.nginx). The generated nginx.conf uses nothing newer than
+     * nginx 1.15.9 (certificates named by variables), so the tests run the same file with Debian's nginx.
      */
-    nginxImage: "nginx:1.28.0-alpine",
+    nginxImage: imageReference(IMAGES.nginx),
     /**
-     * fluent-bit sidecar. The seed pinned 1.8.13 (end of life); 4.0 reads the same classic
-     * configuration (syslog unix_udp input, parser, lua and rewrite_tag filters, file output) and
-     * adds `Mkdir` for the dated directories.
+     * fluent-bit sidecar (see IMAGES.fluentBit). The seed pinned 1.8.13 (end of life); 4.0 reads the
+     * same classic configuration (syslog unix_udp input, parser, lua and rewrite_tag filters, file
+     * output) and adds `Mkdir` for the dated directories.
      */
-    fluentBitImage: "fluent/fluent-bit:4.0.3",
-    /** uid and gid of both sidecars: nginx's user in its image. One uid, so nginx may write to the socket fluent-bit creates. */
-    sidecarUid: 101,
-    /** Per-container requests and limits; istio-proxy's are set through its annotations. */
+    fluentBitImage: imageReference(IMAGES.fluentBit),
+    /**
+     * uid and gid of both sidecars: one uid, so nginx may write to the socket fluent-bit creates.
+     * Not the nginx image's own user (101): with a read-only root filesystem nothing the image owns
+     * is writable anyway, every path either sidecar writes is a volume, so a high uid outside the
+     * range of any node or image account works the same (fluent-bit's distroless image declares
+     * no user at all).
+     */
+    sidecarUid: UIDS.gatewaySidecars,
+    /** Per-container requests and limits, istio-proxy's on its container (the gateway injection template ignores the proxy annotations). */
     resources: {
         proxy: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
         nginx: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
@@ -155,23 +287,23 @@ export const GATEWAY_DEFAULTS = {
  * gateway's EnvoyFilter all read the ports from here.
  */
 export const RATE_LIMIT_DEFAULTS = {
+    /** envoyproxy/ratelimit (see IMAGES.ratelimit). */
+    image: imageReference(IMAGES.ratelimit),
+    /** The in-cluster Redis of dev (see IMAGES.redis). */
+    redisImage: imageReference(IMAGES.redis),
     /**
-     * envoyproxy/ratelimit has no releases after v1.4.0: every image is tagged with its commit.
-     * This is the commit Envoy Gateway v1.8 runs as its own global rate limit service.
+     * Not the image's `redis` user (uid 999, gid 1000): started as any uid other than 0, the
+     * image's docker-entrypoint.sh skips its chown and gosu and execs redis-server as that uid
+     * (github.com/docker-library/redis, docker-entrypoint.sh), and redis-server writes nothing but
+     * its emptyDir /data (persistence off).
      */
-    image: "envoyproxy/ratelimit:1e50889b",
-    /**
-     * The in-cluster Redis (dev): 7.2 is the last BSD-licensed line, and 7.2.11 carries the fix for
-     * CVE-2025-49844 (Lua use-after-free). The alpine image's `redis` user is uid 999, gid 1000.
-     */
-    redisImage: "redis:7.2.11-alpine",
-    redisUid: 999,
-    redisGid: 1000,
+    redisUid: UIDS.redis,
+    redisGid: UIDS.redis,
     /**
      * The ratelimit image (alpine) declares no USER, so it would run as root; it needs no
      * privilege (ports above 1024, read-only config), so it runs as this unprivileged uid.
      */
-    ratelimitUid: 65532,
+    ratelimitUid: UIDS.ratelimit,
     /** Namespace of ratelimit and Redis: their own, without istio-proxy injection. */
     namespace: "frontend-ratelimit",
     /** Service name: part of the EDS cluster name `outbound|8081||ratelimit.<ns>.svc.cluster.local`. */

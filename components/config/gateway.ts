@@ -13,7 +13,7 @@ const cookieName = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, {
 });
 
 /** IANA time zone name such as Asia/Tokyo, or UTC. */
-const timeZone = z.string().regex(/^(UTC|[A-Z][A-Za-z_-]+(\/[A-Za-z0-9_+-]+){1,2})$/, {
+export const timeZone = z.string().regex(/^(UTC|[A-Z][A-Za-z_-]+(\/[A-Za-z0-9_+-]+){1,2})$/, {
     error: 'must be an IANA time zone name such as "Asia/Tokyo" or "UTC"',
 });
 

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { DEFAULTS } from "./defaults";
 import { checkUnique, kubeName, nonNegativeInt, positiveInt, Report } from "./fields";
-import { checkGateways, gatewaySchema } from "./gateway";
+import { checkGateways, gatewaySchema, timeZone } from "./gateway";
 import { backendSchema, checkRateLimits, rateLimitsSchema } from "./rate-limits";
 import { checkPlatform, costSchema, ecrSchema, scheduleSchema, staticAssetsSchema } from "./platform";
 import { checkServices, serviceSchema } from "./service";
@@ -90,6 +90,8 @@ export const stackConfigSchema = z
         environment: kubeName("dns1123Label"),
         /** Namespace of the BFF workloads. */
         appNamespace: kubeName("dns1123Label").default(DEFAULTS.appNamespace),
+        /** The stack's time zone (IANA): the default of every CronJob's `timeZone`. Default: `Asia/Tokyo`. */
+        timeZone: timeZone.default(DEFAULTS.timeZone),
         cluster: clusterSchema,
         nodePools: z.array(nodePoolSchema).min(1),
         hosts: z.array(hostSchema).min(1),

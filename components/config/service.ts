@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkLocalLimit, checkName, checkQuantity, NAME_LIMITS, parseCpuMillis, parseMemoryBytes } from "../shared";
 import { serviceStaticAssetsSchema } from "./platform";
 import { PLATFORM_APPS, RUNTIME_DEFAULTS, SERVICE_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
+import { timeZone } from "./gateway";
 import {
     checkUnique,
     duration,
@@ -134,6 +135,12 @@ const jobSchema = z.strictObject({
         .string()
         .regex(/^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$/, { error: 'must be a cron schedule such as "*/5 * * * *"' })
         .optional(),
+    /**
+     * Time zone of `schedule` (CronJob `spec.timeZone`, stable since Kubernetes 1.27). Default: the
+     * stack's `timeZone`. Without it a schedule would be read in the kube-controller-manager's time
+     * zone: UTC on EKS.
+     */
+    timeZone: timeZone.optional(),
     /** Command and arguments run in the service's image. */
     command: z.array(z.string().min(1)).min(1),
     resources: resourcesSchema.optional(),
@@ -399,6 +406,9 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
     service.jobs.forEach((job, j) => {
         if (job.resources !== undefined) {
             checkResources(report, job.resources, at("jobs", j, "resources"));
+        }
+        if (job.timeZone !== undefined && job.schedule === undefined) {
+            report(at("jobs", j, "timeZone"), "applies to a scheduled job (a CronJob) only: set schedule, or remove timeZone");
         }
         const objectName = `${service.name}-${job.name}`;
         const problem = checkName(job.schedule === undefined ? "dns1123Label" : "cronJob", objectName);

@@ -7,11 +7,12 @@
  * between waves; since Argo CD 1.8 an Application's health is not assessed unless argocd-cm has the
  * `resource.customizations.health.argoproj.io_Application` entry (the shared Argo CD's setting:
  * without it waves between child Applications do not wait). Argo Rollouts moves the weights of
- * VirtualService routes during a canary: the child Applications ignore those fields and do not
- * reset them on sync (`RespectIgnoreDifferences`).
+ * VirtualService routes during a canary: a child Application ignores exactly those weights (the
+ * routes each app names in `rolloutRoutes`) and does not reset them on sync
+ * (`RespectIgnoreDifferences`); every other weight, such as a migration's `legacyWeight`, is synced.
  */
 import { DEFAULTS, PLATFORM_APPS, StackConfig } from "../config";
-import { KubeObject, recommendedLabels } from "../shared";
+import { KubeObject, recommendedLabels, withoutTrackingLabel } from "../shared";
 
 /** App directory holding the child Applications (synced by `frontend-apps`). */
 export const APPLICATIONS_APP = PLATFORM_APPS.applications;
@@ -27,19 +28,56 @@ export interface DeliveredApp {
     name: string;
     namespace: string;
     syncWave: number;
+    /**
+     * Routes of the app's VirtualServices whose weights Argo Rollouts owns (the primary route of a
+     * canary, preview routes to a canary). Default: none.
+     */
+    rolloutRoutes?: { virtualService: string; route: string }[];
+}
+
+/**
+ * A failed sync (a PreSync Job that fails once, a CRD not yet served, a webhook not yet ready) is
+ * retried with backoff instead of waiting for the next commit. Argo CD (docs/operator-manual/
+ * application.yaml): `limit` retries, `backoff.duration` doubled by `factor` up to `maxDuration`.
+ */
+export const SYNC_RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } } as const;
+
+/**
+ * `ignoreDifferences` for the weights Argo Rollouts moves: one entry per VirtualService, one jq
+ * path per route. Argo CD's diffing docs (docs/user-guide/diffing.md) show the form
+ * `.spec.template.spec.initContainers[] | select(.name == "...")`; `name` narrows the entry to one
+ * VirtualService.
+ */
+export function rolloutWeightDifferences(routes: { virtualService: string; route: string }[]): object[] {
+    const byVirtualService = new Map<string, string[]>();
+    for (const { virtualService, route } of routes) {
+        byVirtualService.set(virtualService, [...(byVirtualService.get(virtualService) ?? []), route]);
+    }
+    return [...byVirtualService].map(([name, names]) => ({
+        group: "networking.istio.io",
+        kind: "VirtualService",
+        name,
+        jqPathExpressions: names.map((route) => `.spec.http[] | select(.name == ${JSON.stringify(route)}) | .route[].weight`),
+    }));
 }
 
 const IN_CLUSTER = "https://kubernetes.default.svc";
 const FINALIZER = "resources-finalizer.argocd.argoproj.io";
 
-function application(name: string, config: StackConfig, spec: object, annotations: Record<string, string>): KubeObject {
+function application(
+    name: string,
+    config: StackConfig,
+    spec: object,
+    annotations: Record<string, string>,
+    labels = recommendedLabels({ name, component: "delivery", partOf: DEFAULTS.partOf }),
+): KubeObject {
     return {
         apiVersion: "argoproj.io/v1alpha1",
         kind: "Application",
         metadata: {
             name,
             namespace: config.delivery.argocdNamespace,
-            labels: recommendedLabels({ name, component: "delivery", partOf: DEFAULTS.partOf }),
+            labels,
             annotations,
             // Deleting the Application deletes what it deployed.
             finalizers: [FINALIZER],
@@ -73,10 +111,13 @@ export function childApplication(app: DeliveredApp, config: StackConfig): KubeOb
             syncPolicy: {
                 automated: { prune: true, selfHeal: true },
                 syncOptions: ["RespectIgnoreDifferences=true"],
+                retry: SYNC_RETRY,
             },
-            ignoreDifferences: [
-                { group: "networking.istio.io", kind: "VirtualService", jqPathExpressions: [".spec.http[].route[].weight"] },
-            ],
+            // Only the weights a Rollout moves: ignoring every route's weight would also hold back a
+            // changed migration legacyWeight, the documented instant rollback.
+            ...(app.rolloutRoutes === undefined || app.rolloutRoutes.length === 0
+                ? {}
+                : { ignoreDifferences: rolloutWeightDifferences(app.rolloutRoutes) }),
         },
         annotations,
     );
@@ -97,9 +138,12 @@ export function rootApplication(config: StackConfig): KubeObject {
                 directory: { recurse: true },
             },
             destination: { server: IN_CLUSTER, namespace: delivery.argocdNamespace },
-            syncPolicy: { automated: { prune: true, selfHeal: true } },
+            syncPolicy: { automated: { prune: true, selfHeal: true }, retry: SYNC_RETRY },
         },
         {},
+        // Applied by Pulumi, in no app's directory: without Argo CD's tracking label, which would
+        // make it a resource of the app of the same name (itself) that git does not hold.
+        withoutTrackingLabel(recommendedLabels({ name: DEFAULTS.rootApplication, component: "delivery", partOf: DEFAULTS.partOf })),
     );
 }
 

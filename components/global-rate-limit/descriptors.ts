@@ -9,8 +9,9 @@
  *   requests whose whole `:path` (query string included) is that path. One action serves every
  *   `path` limit.
  * - `pathRegex`: the action `header_value_match` sends `(header_match, <limit name>)` for the
- *   requests whose whole `:path` matches the RE2 regex; the descriptor `header_match: <name>`
- *   limits them. One action per limit.
+ *   requests whose `:path` matches the RE2 regex followed by an optional path tail and query
+ *   string ({@link envoyPathRegex}); the descriptor `header_match: <name>` limits them. One action
+ *   per limit.
  */
 import { GlobalLimitConfig, GlobalRateLimitConfig } from "../config";
 
@@ -36,6 +37,35 @@ export interface RateLimitRule {
 /** The action shared by every `path` limit: the whole `:path` becomes the PATH descriptor's value. */
 export const PATH_ACTION = { request_headers: { header_name: ":path", descriptor_key: PATH_DESCRIPTOR_KEY } } as const;
 
+/**
+ * The regex Envoy matches against the whole `:path` for a `pathRegex` limit. Envoy's
+ * `string_match.safe_regex` must match the entire value (envoy/type/matcher/v3/regex.proto:
+ * "The regex match string. The string must be supported by the configured engine. The regex is
+ * matched against the full string, not as a partial match"), and `:path` carries the query string,
+ * so `/watch/(lv\d+)` alone misses `/watch/lv1?ref=x` and `/watch/lv1/`. The configured regex is
+ * therefore followed by an optional tail after a `/` and an optional query:
+ * `(?:<regex>)(?:/[^?]*)?(?:\?.*)?`. `/watch/lv1x` still does not match (no `/` before the tail).
+ */
+export function envoyPathRegex(pathRegex: string): string {
+    return `(?:${pathRegex})(?:/[^?]*)?(?:\\?.*)?`;
+}
+
+/**
+ * Why a `pathRegex` cannot tolerate a tail or a query even so, or `undefined`: an end anchor (`$`,
+ * `\z`) ends the match before them, and a literal `?` means the regex matches the query itself.
+ */
+export function pathRegexWarning(pathRegex: string): string | undefined {
+    // Escaped characters other than \z and \? are plain literals: drop them before looking.
+    const bare = pathRegex.replace(/\\([^z?])/g, "");
+    if (/\$|\\z/.test(bare)) {
+        return `${JSON.stringify(pathRegex)} ends with an anchor: requests with a path tail or a query string (/x/ or /x?ref=y) are not counted`;
+    }
+    if (bare.includes("\\?")) {
+        return `${JSON.stringify(pathRegex)} matches a query string itself: requests with other or reordered query parameters may not be counted`;
+    }
+    return undefined;
+}
+
 /** The rules of a global limit config, in config order. */
 export function rateLimitRules(global: GlobalRateLimitConfig): RateLimitRule[] {
     return global.limits.map((limit) => {
@@ -51,8 +81,8 @@ export function rateLimitRules(global: GlobalRateLimitConfig): RateLimitRule[] {
                     descriptor_value: entry.value,
                     // `string_match.safe_regex` (Envoy >= 1.19) replaces the handbook's deprecated
                     // `safe_regex_match`; RE2 is the only engine, so no `google_re2` either. The
-                    // regex must match the whole :path.
-                    headers: [{ name: ":path", string_match: { safe_regex: { regex: limit.pathRegex as string } } }],
+                    // regex must match the whole :path, query included: see envoyPathRegex.
+                    headers: [{ name: ":path", string_match: { safe_regex: { regex: envoyPathRegex(limit.pathRegex as string) } } }],
                 },
             },
         };

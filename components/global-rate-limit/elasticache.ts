@@ -93,7 +93,12 @@ export function createElastiCacheRedis(args: ElastiCacheRedisArgs, parent: pulum
             transitEncryptionMode: "required",
             atRestEncryptionEnabled: true,
             authToken,
-            // A new token is added next to the old one: pods still using the old one keep working until they restart.
+            // A new token is added next to the old one: pods still using the old one keep working until
+            // they restart. ROTATE leaves both valid; only a later modification with SET (allowed only
+            // after ROTATE) retires the old one (ModifyReplicationGroup AuthTokenUpdateStrategy: "ROTATE -
+            // default", "SET - allowed only after ROTATE", "DELETE - allowed only when transitioning to
+            // RBAC", AWS SDK reference). The provider sends the strategy only with a changed token, so
+            // the SET step is the manual last step of the rotation in the README ("Token rotation").
             authTokenUpdateStrategy: "ROTATE",
             // Counters expire within a day at most: no snapshots to keep.
             snapshotRetentionLimit: 0,

@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GlobalRateLimitConfig, elasticacheOf } from "../config";
 import { createKubeObject } from "../shared";
+import { pathRegexWarning } from "./descriptors";
 import { createElastiCacheRedis, ElastiCacheRedis } from "./elasticache";
 import { GlobalRateLimitContext, REDIS_SECRET_KEYS, renderGlobalRateLimit, RenderedGlobalRateLimit } from "./render";
 
@@ -39,6 +40,12 @@ export class GlobalRateLimit extends pulumi.ComponentResource {
         super("bff-platform:ratelimit:GlobalRateLimit", name, {}, opts);
         const rendered = renderGlobalRateLimit(args.global, args);
         this.rendered = rendered;
+        args.global.limits.forEach((limit, l) => {
+            const warning = limit.pathRegex === undefined ? undefined : pathRegexWarning(limit.pathRegex);
+            if (warning !== undefined) {
+                void pulumi.log.warn(`rateLimits.global.limits[${l}].pathRegex: ${warning}`, this);
+            }
+        });
         const parent = { parent: this };
 
         const before: pulumi.Resource[] = [createKubeObject(rendered.configMap, parent)];

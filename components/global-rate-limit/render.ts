@@ -6,7 +6,7 @@
  * values the cloud computes).
  */
 import { stringify } from "yaml";
-import { DEFAULTS, GatewayConfig, GlobalRateLimitConfig, RATE_LIMIT_DEFAULTS } from "../config";
+import { DEFAULTS, GatewayConfig, GlobalRateLimitConfig, IMAGES, RATE_LIMIT_DEFAULTS } from "../config";
 import {
     assertName,
     CONTENT_HASH_ANNOTATION,
@@ -73,10 +73,6 @@ export function protobufDuration(duration: string): string {
     }
     const millis = Number(match[1]) * (match[2] === "s" ? 1000 : 1);
     return millis % 1000 === 0 ? `${millis / 1000}s` : `${(millis / 1000).toFixed(3)}s`;
-}
-
-function imageTag(image: string): string {
-    return image.slice(image.lastIndexOf(":") + 1);
 }
 
 /**
@@ -146,7 +142,7 @@ export function renderGlobalRateLimit(global: GlobalRateLimitConfig, ctx: Global
     const partOf = ctx.partOf ?? DEFAULTS.partOf;
     const labels = recommendedLabels({
         name: names.service,
-        version: imageTag(RATE_LIMIT_DEFAULTS.image),
+        version: IMAGES.ratelimit.tag,
         component: RATE_LIMIT_COMPONENT,
         partOf,
     });
@@ -279,7 +275,7 @@ export function renderGlobalRateLimit(global: GlobalRateLimitConfig, ctx: Global
 function inClusterRedis(ctx: GlobalRateLimitContext, names: ReturnType<typeof rateLimitNames>, ratelimitSelector: Labels): KubeObject[] {
     const labels = recommendedLabels({
         name: names.redis,
-        version: imageTag(RATE_LIMIT_DEFAULTS.redisImage),
+        version: IMAGES.redis.tag,
         component: RATE_LIMIT_COMPONENT,
         partOf: ctx.partOf ?? DEFAULTS.partOf,
     });

@@ -12,21 +12,22 @@
  * cert-manager ClusterIssuer and one Certificate per host.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig } from "../config";
+import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig, UIDS } from "../config";
 import {
     assertName,
     childName,
     CONTENT_HASH_ANNOTATION,
     contentHash,
-    istioProxyAnnotations,
     KubeObject,
     Labels,
     parseCpuMillis,
     recommendedLabels,
     restrictedContainer,
+    restrictedPod,
     selectorLabels,
     softSpread,
     sortKeys,
+    withoutTrackingLabel,
 } from "../shared";
 import {
     FLUENT_BIT_CONFIG_DIR,
@@ -136,6 +137,15 @@ function sidecarSecurityContext(): k8s.types.input.core.v1.SecurityContext {
     return restrictedContainer({ uid: GATEWAY_DEFAULTS.sidecarUid });
 }
 
+/**
+ * istio-proxy as Istio's own gateway chart runs it (manifests/charts/gateway/templates/deployment.yaml):
+ * uid/gid 1337, restricted. The `gateway` injection template sets no securityContext of its own,
+ * so without this the container would get the pod's uid and the runtime's default capabilities.
+ */
+function proxySecurityContext(): k8s.types.input.core.v1.SecurityContext {
+    return restrictedContainer({ uid: UIDS.istioProxy });
+}
+
 const VOLUMES = {
     nginxConf: "sidecar-nginx-conf",
     errorPages: "sidecar-nginx-error-page",
@@ -215,16 +225,21 @@ function fluentBitContainer(gateway: GatewayConfig): Container {
 }
 
 /**
- * The one process that runs as root: kubelet creates the hostPath directory owned by root, and
- * fluent-bit (uid 101) must write there. It only changes the directory's owner (CHOWN capability,
- * no privilege) and exits before the sidecars start.
+ * The one process that runs as root, kept on purpose: kubelet creates a `DirectoryOrCreate`
+ * hostPath owned by root with mode 0755 (kubernetes.io/docs/concepts/storage/volumes/#hostpath),
+ * `fsGroup` does not apply to hostPath volumes, and fluent-bit (GATEWAY_DEFAULTS.sidecarUid) must
+ * write there. Every other way (the node's bootstrap creating the directory, a DaemonSet doing the
+ * chown) moves the same root step to a place the pod's review does not see. It only changes the
+ * directory's owner (CHOWN, every other capability dropped, no privilege escalation) and exits
+ * before the sidecars start.
  */
 function logDirOwnerContainer(): Container {
     const uid = GATEWAY_DEFAULTS.sidecarUid;
     return {
         name: CONTAINERS.logDirOwner,
         image: GATEWAY_DEFAULTS.nginxImage,
-        command: ["chown", `${uid}:${uid}`, LOG_OUTPUT_DIR],
+        // Recursive: the dated directories and files an earlier uid wrote must stay writable.
+        command: ["chown", "-R", `${uid}:${uid}`, LOG_OUTPUT_DIR],
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
         securityContext: {
             runAsUser: 0,
@@ -254,7 +269,7 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
             ? []
             : hosts.map((host) => ({
                   name: tlsVolumeName(host),
-                  // Group-readable by the pod's fsGroup (101): nginx reads the key, nobody else.
+                  // Group-readable by the pod's fsGroup (the sidecars' gid): nginx reads the key, nobody else.
                   secret: { secretName: tlsSecretName(host), defaultMode: 0o440 },
               }))),
     ];
@@ -270,9 +285,35 @@ function placement(selector: Labels): Pick<PodSpec, "nodeSelector" | "toleration
     };
 }
 
-/** istio-proxy's requests and limits through its annotations (read by the injection template and by the resource report). */
-function proxyAnnotations(gateway: GatewayConfig): Record<string, string> {
-    return istioProxyAnnotations(resourcesOf(gateway, "proxy"));
+/**
+ * The istio-proxy container as our Deployment declares it: istiod's `gateway` injection template
+ * fills in the image (`auto`), arguments and ports but sets no `resources`, and it does not read
+ * the `sidecar.istio.io/proxyCPU*` annotations (only the sidecar template does:
+ * manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml in
+ * istio/istio). Istio's own `gateway` chart puts them on the container for that reason
+ * (manifests/charts/gateway/templates/deployment.yaml, `resources:` of `istio-proxy`). Without
+ * requests the HPA's CPU utilization of the pod is undefined and it never scales.
+ */
+function proxyContainer(gateway: GatewayConfig): Container {
+    return {
+        name: CONTAINERS.proxy,
+        image: "auto",
+        resources: containerResources(resourcesOf(gateway, "proxy")),
+        securityContext: proxySecurityContext(),
+    };
+}
+
+/**
+ * The gateway's release as its pods' `app.kubernetes.io/version` and `version` labels (Datadog's
+ * kube_app_version, Istio's canonical revision, which the injection template takes from
+ * `app.kubernetes.io/version`, then `version`, else "latest"). The gateway has no version of its
+ * own: it is what its pods run, so the label is a digest of the sidecar images, their
+ * configuration and the containers' resources, and changes exactly when the pods roll for them.
+ */
+export function gatewayVersion(gateway: GatewayConfig, configHash: string): string {
+    const images = [GATEWAY_DEFAULTS.nginxImage, GATEWAY_DEFAULTS.fluentBitImage];
+    const resources = (["proxy", "nginx", "fluentBit"] as const).map((c) => resourcesOf(gateway, c));
+    return contentHash({ images, configHash, resources }).slice(0, 12);
 }
 
 function hpaSpec(gateway: GatewayConfig, name: string) {
@@ -372,10 +413,17 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
     const certificates: KubeObject[] = [];
     if (tls !== undefined) {
         const { acme, ca } = tls.issuer;
+        // Neither the ClusterIssuer (applied by Pulumi to the cluster) nor the Secrets cert-manager
+        // writes are in the gateway app's directory: with the gateway app's tracking label they would
+        // be its resources missing from git, pruned, and the certificates issued again until ACME's
+        // rate limits stop it. Argo CD tracks by the `app.kubernetes.io/instance` label in 2.x (or
+        // when `application.resourceTrackingMethod: label`; the key is `application.instanceLabelKey`):
+        // argo-cd docs/user-guide/resource_tracking.md, docs/operator-manual/upgrading/2.14-3.0.md.
+        const untracked = withoutTrackingLabel(labels);
         clusterIssuer = {
             apiVersion: "cert-manager.io/v1",
             kind: "ClusterIssuer",
-            metadata: { name: names.clusterIssuer, labels },
+            metadata: { name: names.clusterIssuer, labels: untracked },
             spec:
                 acme !== undefined
                     ? {
@@ -398,17 +446,15 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
                     dnsNames: [host.hostname],
                     issuerRef: { name: names.clusterIssuer, kind: "ClusterIssuer", group: "cert-manager.io" },
                     privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
-                    secretTemplate: { labels },
+                    secretTemplate: { labels: untracked },
                 },
             });
         }
     }
 
-    const podSecurityContext = {
-        // emptyDirs and the TLS Secrets are group-owned by the sidecars' gid.
-        fsGroup: GATEWAY_DEFAULTS.sidecarUid,
-        seccompProfile: { type: "RuntimeDefault" },
-    };
+    // Every container runs as the sidecars' uid unless it sets its own (istio-proxy, log-dir-owner);
+    // emptyDirs and the TLS Secrets are group-owned by the sidecars' gid.
+    const podSecurityContext = restrictedPod({ uid: GATEWAY_DEFAULTS.sidecarUid, fsGroup: GATEWAY_DEFAULTS.sidecarUid });
     const rendered: RenderedGateway = {
         labels,
         gatewaySelector,
@@ -422,26 +468,38 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
         pod,
     };
 
+    const version = gatewayVersion(gateway, hash);
     if (gateway.mode === "gatewayInjection") {
-        const podLabels = sortKeys({ ...labels, ...gatewaySelector, "sidecar.istio.io/inject": "true" });
+        const podLabels = sortKeys({
+            ...labels,
+            ...gatewaySelector,
+            "sidecar.istio.io/inject": "true",
+            "app.kubernetes.io/version": version,
+            version,
+        });
         const podAnnotations = sortKeys({
             [CONTENT_HASH_ANNOTATION]: hash,
             // istiod injects istio-proxy from its `gateway` template (image: auto below).
             "inject.istio.io/templates": "gateway",
             "kubectl.kubernetes.io/default-container": CONTAINERS.nginx,
-            ...proxyAnnotations(gateway),
         });
         const podSpec: PodSpec = {
             serviceAccountName: name,
             initContainers: pod.initContainers,
-            containers: [{ name: CONTAINERS.proxy, image: "auto" }, ...pod.containers],
+            containers: [proxyContainer(gateway), ...pod.containers],
             volumes: pod.volumes,
             ...placement(selector),
             terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
             securityContext: podSecurityContext,
+            // nginx and fluent-bit never call the API. istio-proxy does not use this token either: the
+            // gateway injection template mounts its own projected `istio-token` (audience istio-ca) at
+            // /var/run/secrets/tokens (istio/istio manifests/charts/istio-control/istio-discovery/files/
+            // gateway-injection-template.yaml), and istiod, not the pod, reads the TLS Secrets for SDS.
+            automountServiceAccountToken: false,
         };
         rendered.workload = [
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(name) },
+            // The identity istiod authorizes the gateway's SDS requests for; no pod mounts its token.
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(name), automountServiceAccountToken: false },
             {
                 apiVersion: "rbac.authorization.k8s.io/v1",
                 kind: "Role",
@@ -497,6 +555,7 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
             labels,
             gatewaySelector,
             hash,
+            version,
             pod,
             podSecurityContext,
         });
@@ -517,6 +576,7 @@ function renderIstioOperator(
         labels: Labels;
         gatewaySelector: Labels;
         hash: string;
+        version: string;
         pod: RenderedGateway["pod"];
         podSecurityContext: Record<string, unknown>;
     },
@@ -570,6 +630,13 @@ function renderIstioOperator(
                                         { path: "spec.template.spec.initContainers", value: pod.initContainers },
                                         ...pod.volumes.map((value) => ({ path: "spec.template.spec.volumes[-1]", value })),
                                         { path: "spec.template.spec.terminationGracePeriodSeconds", value: TERMINATION_GRACE_SECONDS },
+                                        // As in gatewayInjection mode: istio-proxy uses its projected istio-token.
+                                        { path: "spec.template.spec.automountServiceAccountToken", value: false },
+                                        // The pods' version labels (not in `label`, which is also the
+                                        // Deployment's immutable selector). `\.` keeps a dot inside a key
+                                        // (istio/istio operator/pkg/util/path.go, PathFromString/splitEscaped).
+                                        { path: "spec.template.metadata.labels.version", value: parts.version },
+                                        { path: "spec.template.metadata.labels.app\\.kubernetes\\.io/version", value: parts.version },
                                     ],
                                 },
                             ],

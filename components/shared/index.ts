@@ -4,6 +4,7 @@ export * from "./istio";
 export * from "./kube";
 export * from "./labels";
 export * from "./names";
+export * from "./network-policy";
 export * from "./nginx";
 export * from "./quantity";
 export * from "./rate-limit-model";

@@ -43,10 +43,14 @@ const BUILT_IN: Record<string, Constructor> = {
 
 /**
  * Registers `object` as a Pulumi resource named after the object: the URN also holds the type, so
- * objects of different kinds with the same name never collide.
+ * objects of different kinds with the same name never collide. Objects of one kind and name in
+ * several namespaces (the default-deny NetworkPolicy of each) pass their own `logicalName`.
  */
-export function createKubeObject(object: KubeObject, opts?: pulumi.CustomResourceOptions): pulumi.CustomResource {
-    const logicalName = object.metadata.name;
+export function createKubeObject(
+    object: KubeObject,
+    opts?: pulumi.CustomResourceOptions,
+    logicalName: string = object.metadata.name,
+): pulumi.CustomResource {
     const builtIn = BUILT_IN[`${object.apiVersion}/${object.kind}`];
     if (builtIn !== undefined) {
         return new builtIn(logicalName, object as never, opts);

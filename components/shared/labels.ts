@@ -56,3 +56,16 @@ export function recommendedLabels(id: WorkloadIdentity): Labels {
 export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
     return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/**
+ * Argo CD's default tracking label (Argo CD 2.x tracks resources by it; 3.x by an annotation unless
+ * `application.resourceTrackingMethod: label`; the key is `application.instanceLabelKey`):
+ * argo-cd docs/user-guide/resource_tracking.md. An object that is not in an app's directory must
+ * not carry an app's value, or that app prunes it.
+ */
+export const ARGOCD_TRACKING_LABEL = "app.kubernetes.io/instance";
+
+/** The labels without Argo CD's tracking label, for objects no Argo CD app holds. */
+export function withoutTrackingLabel(labels: Labels): Labels {
+    return Object.fromEntries(Object.entries(labels).filter(([key]) => key !== ARGOCD_TRACKING_LABEL));
+}
