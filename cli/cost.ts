@@ -9,7 +9,8 @@
  * https://aws.amazon.com/ec2/pricing/ before a budget decision; an instance type missing here is
  * named in the report instead of guessed.
  */
-import { RATE_LIMIT_DEFAULTS, StackConfig } from "../components/config";
+import { natGatewayCount, RATE_LIMIT_DEFAULTS, StackConfig } from "../components/config";
+import { INTERFACE_ENDPOINTS } from "../components/network";
 
 export const PRICES = {
     date: "2026-11",
@@ -34,6 +35,8 @@ export const PRICES = {
     eksControlPlane: 0.1,
     /** NAT gateway, USD per hour (data processing is usage-based). */
     natGateway: 0.062,
+    /** VPC interface endpoint, USD per hour per availability zone (data processing is usage-based). */
+    vpcInterfaceEndpoint: 0.014,
 } as const;
 
 export interface CostLine {
@@ -51,8 +54,11 @@ export interface CostEstimate {
     unpriced: string[];
 }
 
-/** The estimate of a stack: `natGateways` counts the NAT gateways the stack creates (none when the network is not ours). */
-export function estimateMonthlyCost(config: StackConfig, natGateways = 0): CostEstimate {
+/**
+ * The estimate of a stack: `natGateways` counts the NAT gateways the stack creates (default: those
+ * of `network`, none when the network is not ours).
+ */
+export function estimateMonthlyCost(config: StackConfig, natGateways = natGatewayCount(config.network)): CostEstimate {
     const hours = PRICES.hoursPerMonth;
     const lines: CostLine[] = [
         { item: "EKS control plane", min: PRICES.eksControlPlane * hours, max: PRICES.eksControlPlane * hours, note: "standard support" },
@@ -94,6 +100,16 @@ export function estimateMonthlyCost(config: StackConfig, natGateways = 0): CostE
     if (natGateways > 0) {
         const monthly = PRICES.natGateway * hours * natGateways;
         lines.push({ item: `NAT gateway × ${natGateways}`, min: monthly, max: monthly, note: "plus data processed" });
+    }
+    const zones = config.network?.create === true ? (config.network.availabilityZones?.length ?? 0) : 0;
+    if (zones > 0) {
+        const monthly = PRICES.vpcInterfaceEndpoint * hours * INTERFACE_ENDPOINTS.length * zones;
+        lines.push({
+            item: `VPC interface endpoints × ${INTERFACE_ENDPOINTS.length} in ${zones} AZs`,
+            min: monthly,
+            max: monthly,
+            note: `${INTERFACE_ENDPOINTS.join(", ")}; plus data processed (the S3 gateway endpoint is free)`,
+        });
     }
     return {
         lines,

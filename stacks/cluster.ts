@@ -1,12 +1,14 @@
 /** Cluster layer: the EKS cluster, its node pools and the provider every later layer uses. */
 import { EksCluster } from "../components/cluster";
 import { LoadedConfig } from "../components/config";
+import { NetworkLayer } from "./network";
 
-export function createClusterLayer({ config, region }: LoadedConfig): EksCluster {
+export function createClusterLayer({ config, region }: LoadedConfig, network?: NetworkLayer): EksCluster {
     return new EksCluster(config.cluster.name, {
         cluster: config.cluster,
         nodePools: config.nodePools,
         region,
+        subnetIds: network?.privateSubnetIds,
         tags: { environment: config.environment, "managed-by": "pulumi", project: "bff-platform" },
     });
 }

@@ -8,13 +8,15 @@ import { HOST_ROUTES_APP } from "../components/routing";
 import { createAppLayer } from "./apps";
 import { createClusterLayer } from "./cluster";
 import { createGatewayLayer } from "./gateway";
+import { createNetworkLayer } from "./network";
 import { createPlatformLayer } from "./platform";
 import { createRateLimitLayer } from "./rate-limits";
 
 export async function main() {
     // Validation first: a bad config fails here, before any resource is registered.
     const loaded = loadStackConfig();
-    const cluster = createClusterLayer(loaded);
+    const network = createNetworkLayer(loaded);
+    const cluster = createClusterLayer(loaded, network);
     const platform = await createPlatformLayer(loaded, cluster);
     const apps = createAppLayer(loaded, cluster.provider, platform);
     createGatewayLayer(loaded, cluster.provider, apps.delivery, apps.namespaces);
@@ -34,7 +36,7 @@ export async function main() {
             syncWave: Math.max(0, ...config.services.map((s) => s.syncWave)) + 1,
         },
     ]);
-    createRateLimitLayer(loaded, cluster.provider, apps.namespaces);
+    createRateLimitLayer(loaded, cluster.provider, apps.namespaces, network);
     return {
         environment: loaded.config.environment,
         clusterName: cluster.clusterName,
@@ -46,5 +48,6 @@ export async function main() {
                   staticAssetsBucket: platform.staticAssets.bucket.bucket,
                   staticAssetsDomain: platform.staticAssets.distribution.domainName,
               }),
+        ...(network.network === undefined ? {} : { vpcId: network.network.vpcId }),
     };
 }

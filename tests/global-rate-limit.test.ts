@@ -471,7 +471,7 @@ describe("global rate limit in the program", () => {
         const securityGroup = findResource(result, "aws:ec2/securityGroup:SecurityGroup", "frontend-production-ratelimit");
         assert.equal(securityGroup.inputs.vpcId, config.cluster.vpcId);
         const rules = resourcesOfType(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
-        assert.equal(rules.length, config.cluster.privateSubnetIds.length);
+        assert.equal(rules.length, config.cluster.privateSubnetIds?.length);
         assert.ok(rules.every((r) => r.inputs.fromPort === 6379 && r.inputs.toPort === 6379 && r.inputs.ipProtocol === "tcp"));
         assert.equal(resourcesOfType(result, "random:index/randomPassword:RandomPassword").length, 1);
         const secret = findResource(result, "kubernetes:core/v1:Secret", "ratelimit-redis");
@@ -497,8 +497,8 @@ describe("global rate limit in the program", () => {
                         nodeRole: "system",
                         aws: {
                             clusterName: config.cluster.name,
-                            vpcId: config.cluster.vpcId,
-                            privateSubnetIds: config.cluster.privateSubnetIds,
+                            vpcId: config.cluster.vpcId ?? "",
+                            privateSubnetIds: config.cluster.privateSubnetIds ?? [],
                             tags: {},
                             authToken: pulumi.secret(token),
                         },

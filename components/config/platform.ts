@@ -100,6 +100,51 @@ export const costSchema = z.strictObject({
     monthlyBudgetUsd: z.number().positive().optional(),
 });
 
+/** An IPv4 CIDR whose host bits are zero, e.g. 10.20.0.0/16. */
+function cidrProblem(cidr: string): string | undefined {
+    const [address, prefixText] = cidr.split("/");
+    const prefix = Number(prefixText);
+    const value = address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
+    if (prefix < 16 || prefix > 22) {
+        return `/${prefix} is outside /16../22: AWS allows VPCs of /16 to /28, and each public subnet is 1/64 of the VPC (at least the /28 AWS allows)`;
+    }
+    const hostBits = 2 ** (32 - prefix);
+    return value % hostBits === 0 ? undefined : `has host bits set: the network address of a /${prefix} ends in a multiple of ${hostBits}`;
+}
+
+export const networkSchema = z.strictObject({
+    /** Build the VPC in this stack; otherwise `cluster.vpcId` and `cluster.privateSubnetIds` name an existing one. Default: false. */
+    create: z.boolean().default(false),
+    /** IPv4 CIDR of the VPC, /16 to /22, e.g. 10.20.0.0/16: each AZ's private subnet takes 1/8 of it, its public subnet 1/64. Required with `create`. */
+    cidr: z
+        .cidrv4({ error: "must be an IPv4 CIDR such as 10.20.0.0/16" })
+        .superRefine((cidr, ctx) => {
+            const problem = cidrProblem(cidr);
+            if (problem !== undefined) {
+                ctx.addIssue({ code: "custom", message: problem });
+            }
+        })
+        .optional(),
+    /** Availability zones of the subnets, 2 to 6, e.g. [ap-northeast-1a, ap-northeast-1c]: EKS and ALBs need two. Required with `create`. */
+    availabilityZones: z
+        .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { error: "must be an availability zone such as ap-northeast-1a" }))
+        .min(2, { error: "must list at least two availability zones: EKS and load balancers need subnets in two" })
+        .max(6, { error: "must list at most six availability zones" })
+        .optional(),
+    /** `perAz`: a NAT gateway in each AZ (an AZ outage leaves the others online); `single`: one, for dev (cheaper, one AZ's fate). Default: perAz. */
+    natGateways: z.enum(["single", "perAz"]).default("perAz"),
+});
+
+export type NetworkConfig = z.output<typeof networkSchema>;
+
+/** The NAT gateways a stack creates: none on an existing network, one, or one per AZ. */
+export function natGatewayCount(network: NetworkConfig | undefined): number {
+    if (network?.create !== true) {
+        return 0;
+    }
+    return network.natGateways === "single" ? 1 : (network.availabilityZones?.length ?? 0);
+}
+
 export type StaticAssetsConfig = z.output<typeof staticAssetsSchema>;
 export type ServiceStaticAssetsConfig = z.output<typeof serviceStaticAssetsSchema>;
 export type EcrConfig = z.output<typeof ecrSchema>;
@@ -118,9 +163,12 @@ export function checkPlatform(
         schedule?: ScheduleConfig;
         services: { name: string; image: string; version: string; staticAssets?: ServiceStaticAssetsConfig }[];
         ecr: EcrConfig;
+        cluster: { vpcId?: string; privateSubnetIds?: string[] };
+        network?: NetworkConfig;
     },
     report: Report,
 ): void {
+    checkNetwork(config.cluster, config.network, report);
     const withAssets = config.services
         .map((s, i) => ({ service: s, index: i }))
         .filter(({ service }) => service.staticAssets !== undefined);
@@ -171,4 +219,34 @@ export function checkPlatform(
             report(["services", index, "image"], `"ecr" names the service's ECR repository, but ecr.enabled is not true in this stack`);
         }
     });
+}
+
+/** Either this stack builds the network (`network.create`) or the cluster names an existing one: never both, never neither. */
+function checkNetwork(cluster: { vpcId?: string; privateSubnetIds?: string[] }, network: NetworkConfig | undefined, report: Report): void {
+    if (network?.create === true) {
+        for (const key of ["cidr", "availabilityZones"] as const) {
+            if (network[key] === undefined) {
+                report(["network", key], "is required with network.create: true");
+            }
+        }
+        if (new Set(network.availabilityZones).size !== (network.availabilityZones?.length ?? 0)) {
+            report(["network", "availabilityZones"], "lists an availability zone twice");
+        }
+        for (const key of ["vpcId", "privateSubnetIds"] as const) {
+            if (cluster[key] !== undefined) {
+                report(["cluster", key], "must be left out with network.create: true: the cluster runs in the VPC this stack creates");
+            }
+        }
+        return;
+    }
+    for (const key of ["cidr", "availabilityZones"] as const) {
+        if (network?.[key] !== undefined) {
+            report(["network", key], "is used only with network.create: true (set it, or remove this key)");
+        }
+    }
+    for (const key of ["vpcId", "privateSubnetIds"] as const) {
+        if (cluster[key] === undefined) {
+            report(["cluster", key], "is required unless network.create is true: name the existing network the cluster runs in");
+        }
+    }
 }

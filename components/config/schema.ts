@@ -9,7 +9,7 @@ import { DEFAULTS } from "./defaults";
 import { checkUnique, kubeName, nonNegativeInt, positiveInt, Report } from "./fields";
 import { checkGateways, gatewaySchema, timeZone } from "./gateway";
 import { backendSchema, checkRateLimits, rateLimitsSchema } from "./rate-limits";
-import { checkPlatform, costSchema, ecrSchema, scheduleSchema, staticAssetsSchema } from "./platform";
+import { checkPlatform, costSchema, ecrSchema, networkSchema, scheduleSchema, staticAssetsSchema } from "./platform";
 import { checkServices, serviceSchema } from "./service";
 
 const clusterSchema = z.strictObject({
@@ -20,12 +20,16 @@ const clusterSchema = z.strictObject({
         .string()
         .regex(/^1\.\d{2}$/, { error: 'must be a Kubernetes minor version such as "1.33"' })
         .default(DEFAULTS.kubernetesVersion),
-    /** Existing VPC; the network is owned outside this program. */
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id (vpc-0123456789abcdef0)" }),
-    /** Private subnets in at least two availability zones (SYSTEM.md §8). */
+    /** Existing VPC, owned outside this program. Required unless `network.create` is true (then refused). */
+    vpcId: z
+        .string()
+        .regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id (vpc-0123456789abcdef0)" })
+        .optional(),
+    /** Private subnets in at least two availability zones (SYSTEM.md §8). Required unless `network.create` is true (then refused). */
     privateSubnetIds: z
         .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id (subnet-0123456789abcdef0)" }))
-        .min(2, { error: "must list private subnets in at least two availability zones" }),
+        .min(2, { error: "must list private subnets in at least two availability zones" })
+        .optional(),
     /** Whether the API endpoint is reachable from the internet; off by default (SYSTEM.md §8). */
     endpointPublicAccess: z.boolean().default(false),
     /** CIDRs allowed to reach a public endpoint. */
@@ -107,6 +111,8 @@ export const stackConfigSchema = z
         /** Night stop of the node groups (dev/QA). */
         schedule: scheduleSchema.optional(),
         cost: costSchema.default({}),
+        /** A VPC of the stack's own (`create: true`) instead of `cluster.vpcId` and `cluster.privateSubnetIds`. Default: none. */
+        network: networkSchema.optional(),
     })
     .superRefine(checkCrossReferences);
 
