@@ -369,9 +369,9 @@ describe("static assets: the upload Job of a release", () => {
                 allowPrivilegeEscalation: false,
                 capabilities: { drop: ["ALL"] },
                 readOnlyRootFilesystem: true,
-                runAsGroup: container.name === "download" ? 1000 : 10001,
+                runAsGroup: 10001,
                 runAsNonRoot: true,
-                runAsUser: container.name === "download" ? 1000 : 10001,
+                runAsUser: 10001,
             });
         }
         assert.equal(

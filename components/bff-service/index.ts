@@ -5,7 +5,7 @@
  * ServiceEntry, Jobs and CronJobs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceConfig } from "../config";
+import { PLATFORM_DEFAULTS, ServiceConfig } from "../config";
 import { createKubeObject } from "../shared";
 import { allObjects, renderBffService, RenderedService } from "./render";
 import { ServiceContext } from "./workload";
@@ -17,6 +17,8 @@ export * from "./render";
 export * from "./static-upload";
 export * from "./traffic";
 export * from "./workload";
+
+const UPLOAD_TIMEOUT = `${Math.ceil(PLATFORM_DEFAULTS.upload.activeDeadlineSeconds / 60) + 1}m`;
 
 export interface BffServiceArgs extends ServiceContext {
     /** The service entry of the stack config. */
@@ -51,6 +53,10 @@ export class BffService extends pulumi.ComponentResource {
                       createKubeObject(upload.job, {
                           parent: this,
                           dependsOn: [createKubeObject(upload.serviceAccount, { parent: this }), ...(args.uploadDependsOn ?? [])],
+                          // pulumi-kubernetes waits for a Job's Complete condition for 10 minutes by default
+                          // (https://www.pulumi.com/registry/packages/kubernetes/api-docs/batch/v1/job/): give it
+                          // the Job's own deadline and a minute, so Kubernetes, not Pulumi, decides a slow upload.
+                          customTimeouts: { create: UPLOAD_TIMEOUT, update: UPLOAD_TIMEOUT },
                       }),
                   ];
         const uploadObjects = new Set(upload === undefined ? [] : [upload.job, upload.serviceAccount]);

@@ -36,10 +36,6 @@ export interface StaticUploadTarget {
     npmTokenSecret?: { name: string; key: string };
 }
 
-/** The node image's `node` user and the uid the AWS CLI (root in its image) runs as here. */
-const NODE_USER = { uid: 1000 };
-const UPLOADER_USER = { uid: 10001 };
-
 const DOWNLOAD_SCRIPT = [
     "set -eu",
     // A private registry's token goes to a user config in /tmp, never onto the command line.
@@ -67,6 +63,8 @@ export function staticUpload(
         return undefined;
     }
     const defaults = PLATFORM_DEFAULTS.upload;
+    // The images' own users (node 1000, root in the AWS CLI image) are not used: both run as a high uid.
+    const user = { uid: defaults.uid };
     const serviceAccountName = staticUploadServiceAccount(names.workload);
     // The ServiceAccount stays as it is across releases; the Job is the release's own.
     const accountLabels = sortKeys({ ...labels.stable, "app.kubernetes.io/component": "static-upload" });
@@ -125,14 +123,14 @@ export function staticUpload(
                         restartPolicy: "Never",
                         serviceAccountName,
                         automountServiceAccountToken: false,
-                        initContainers: [container("download", defaults.npmImage, DOWNLOAD_SCRIPT, NODE_USER, token)],
-                        containers: [container("upload", defaults.awsCliImage, UPLOAD_SCRIPT, UPLOADER_USER, [])],
+                        initContainers: [container("download", defaults.npmImage, DOWNLOAD_SCRIPT, user, token)],
+                        containers: [container("upload", defaults.awsCliImage, UPLOAD_SCRIPT, user, [])],
                         volumes: [
                             { name: "work", emptyDir: { sizeLimit: "1Gi" } },
                             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                         ],
                         nodeSelector: { "node-role": "worker" },
-                        securityContext: { ...restrictedPod(), fsGroup: UPLOADER_USER.uid },
+                        securityContext: { ...restrictedPod(), fsGroup: user.uid },
                     },
                 },
             },
