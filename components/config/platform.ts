@@ -188,6 +188,9 @@ export function checkPlatform(
     // The Job's name is also its pods' `job-name` label value: Kubernetes asks for at most 63
     // characters (https://kubernetes.io/docs/concepts/workloads/controllers/job/#writing-a-job-spec).
     for (const { service, index } of withAssets) {
+        if (checkName("dns1123Label", service.name) !== undefined) {
+            continue; // the name itself is reported at services[i].name
+        }
         const jobName = staticUploadJobName(service.name, service.version);
         const problem = checkName("dns1123Label", jobName);
         if (problem !== undefined) {
@@ -203,7 +206,9 @@ export function checkPlatform(
         for (const b of withAssets) {
             const pa = staticPrefix(a.service);
             const pb = staticPrefix(b.service);
-            if (a.index < b.index && (pa === pb || pb.startsWith(`${pa}/`) || pa.startsWith(`${pb}/`))) {
+            // Two services of one name are reported at their names; their default prefixes would repeat it.
+            const sameName = a.service.name === b.service.name;
+            if (a.index < b.index && !sameName && (pa === pb || pb.startsWith(`${pa}/`) || pa.startsWith(`${pb}/`))) {
                 report(
                     ["services", b.index, "staticAssets", "prefix"],
                     `"${pb}" overlaps "${pa}" of ${a.service.name}: each service writes below a prefix of its own`,
