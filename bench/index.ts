@@ -189,6 +189,15 @@ async function main(): Promise<number> {
         failed = true;
         console.error(`bench: nginx sidecar: ${(error as Error).message}`);
     }
+    // The access log at 1x, 2x and 5x the gateway pod's rated load: records received / requests served.
+    console.log();
+    try {
+        const { benchAccessLog } = await import("./access-log");
+        await benchAccessLog({ seconds: 3 });
+    } catch (error) {
+        failed = true;
+        console.error(`bench: access log: ${(error as Error).message}`);
+    }
     try {
         const { benchRateLimiter } = await import("./rate-limit");
         await benchRateLimiter(3);

@@ -86,7 +86,7 @@ async function load(
 }
 
 /** The first gateway of the production stack: the configuration the benchmark renders. */
-function productionGateway(): { gateway: GatewayConfig; hosts: HostConfig[] } {
+export function productionGateway(): { gateway: GatewayConfig; hosts: HostConfig[] } {
     const file = readStackFile(join(__dirname, "..", "Pulumi.production.yaml"), "bff-platform");
     const { config } = parseStackConfig(file.configMap, file.secretKeys);
     const gateway = config.gateways[0];
@@ -108,7 +108,7 @@ export async function benchNginx(options: { seconds: number; concurrency: number
         console.log(
             `bench-nginx: keep-alive GET, ${options.concurrency} concurrent, ${options.seconds} s per target (at most ${maxRequests} requests), ` +
                 `127.0.0.1 only; the production gateway's nginx.conf (loopback paths and ports) with ${nginxWorkerProcesses(gateway)} worker(s), ` +
-                "its JSON access log received on the unix socket",
+                "its JSON access log received on loopback UDP",
         );
         // Warm-up of both paths (JIT, keep-alive pools).
         await load(upstream.port, headers, 0.5, options.concurrency, 2000);
@@ -130,7 +130,7 @@ export async function benchNginx(options: { seconds: number; concurrency: number
         console.log(
             `ratio through/direct: rps ${(through.rps / direct.rps).toFixed(2)}, p50 ${(through.p50Ms / direct.p50Ms).toFixed(2)}x, ` +
                 `p99 ${(through.p99Ms / direct.p99Ms).toFixed(2)}x; access-log records received: ${logged} of ${through.requests + through.errors} ` +
-                "(nginx drops a record when the socket's receive buffer is full: the reader must keep up)",
+                "(nginx drops a record when the socket's receive buffer is full: bench/access-log.ts measures how much it holds)",
         );
         console.log(
             "note: client, nginx and upstream share this machine's cores; the ratio, not the absolute rps, is the figure to compare.",

@@ -81,6 +81,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
             return {
                 arn: `arn:aws:eks:ap-northeast-1:${MOCK_ACCOUNT}:cluster/${physicalName}`,
                 endpoint: `https://${physicalName}.mock.eks.amazonaws.com`,
+                vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: "sg-0c1a2b3c4d5e6f708" },
                 certificateAuthority: { data: Buffer.from(`mock-ca-of-${physicalName}`).toString("base64") },
                 name: physicalName,
             };

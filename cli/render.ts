@@ -28,6 +28,7 @@ import {
     ZERO,
     KubeObject,
 } from "../components/shared";
+import { addonWorkloads, expectedOnCluster } from "../components/addons";
 import { RegisteredResource, SECRET_MARKER, UNKNOWN_MARKER, UNKNOWN_SECRET_MARKER } from "./mock-runtime";
 
 export type { KubeObject };
@@ -274,15 +275,19 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
             ]),
         ),
         "",
+        ...addonsSection(config, objects),
         "## Totals per node role",
         "",
+        "Workloads above and the cluster add-ons.",
+        "",
     );
-    const roles = [...new Set([...workloads.map((w) => w.nodeRole), ...config.nodePools.map((p) => p.role)])].sort();
+    const counted = [...workloads, ...addonWorkloads(config).map((a) => ({ ...a, podRequests: parseResources(a.requests) }))];
+    const roles = [...new Set([...counted.map((w) => w.nodeRole), ...config.nodePools.map((p) => p.role)])].sort();
     sections.push(
         table(
             ["node role", "requests at min", "requests at max", "node pool capacity at min..max size", "fits at max"],
             roles.map((role) => {
-                const mine = workloads.filter((w) => w.nodeRole === role);
+                const mine = counted.filter((w) => w.nodeRole === role);
                 const atMin = addResources(...mine.map((w) => scaleResources(w.podRequests, w.minReplicas)));
                 const atMax = addResources(...mine.map((w) => scaleResources(w.podRequests, w.maxReplicas)));
                 const pools = config.nodePools.filter((p) => p.role === role);
@@ -361,6 +366,40 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
     sections.push(...globalLimitsSection(config));
     sections.push("", ...costSection(config));
     return `${sections.join("\n").trimEnd()}\n`;
+}
+
+/**
+ * The cluster add-ons this stack installs (chart versions, namespace, requests × replicas; a
+ * DaemonSet runs once per node of every pool) and those it expects on the cluster instead.
+ */
+function addonsSection(config: StackConfig, objects: KubeObject[]): string[] {
+    const rows = addonWorkloads(config).map((a) => {
+        const perPod = parseResources(a.requests);
+        return [
+            a.title,
+            a.charts,
+            a.namespace,
+            a.workload,
+            a.nodeRole,
+            a.minReplicas === a.maxReplicas ? String(a.minReplicas) : `${a.minReplicas}..${a.maxReplicas}`,
+            cpuMem(perPod),
+            cpuMem(scaleResources(perPod, a.maxReplicas)),
+        ];
+    });
+    const expected = expectedOnCluster(config, objects).map(
+        (e) =>
+            `- \`addons.${e.addon}.enabled: false\`: expects ${e.title} on the cluster` +
+            (e.usedBy.length === 0 ? "." : ` (used by: ${e.usedBy.join(", ")}).`),
+    );
+    return [
+        "## Cluster add-ons",
+        "",
+        "Installed by this stack as Helm releases (`components/addons`); their pods count against the node pools below.",
+        "",
+        table(["add-on", "charts", "namespace", "workload", "node role", "replicas", "requests per pod", "total at max"], rows),
+        "",
+        ...(expected.length === 0 ? [] : [...expected, ""]),
+    ];
 }
 
 /** Markdown table cell text: a pipe would end the cell. */

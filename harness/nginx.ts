@@ -1,20 +1,28 @@
 /**
- * The gateway's nginx sidecar, run for real on loopback: the harness the tests and the benchmark
- * (`bench/nginx.ts`) share.
+ * The gateway's nginx sidecar, run for real on loopback: the harness the tests and the benchmarks
+ * (`bench/nginx.ts`, `bench/access-log.ts`) share.
  *
  * The harness starts Debian's nginx with the rendered nginx.conf, changed only by the paths and
  * ports of its {@link SidecarLayout}, in front of upstreams the caller starts; a small LuaJIT
- * program receives the access log on the unix datagram socket, as fluent-bit does in the pod.
+ * program receives the access log on loopback UDP, as fluent-bit does in the pod (or on a unix
+ * datagram socket, the seed's transport), and can stall like a busy fluent-bit.
  * Everything listens on 127.0.0.1 and is stopped by the caller (and killed on process exit).
- *
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { delimiter, join } from "path";
+import { delimiter, dirname, join } from "path";
 import { GatewayConfig, HostConfig } from "../components/config";
-import { errorPages, nginxWorkerProcesses, renderNginxConf, SidecarLayout, socketDirectory } from "../components/ingress-gateway";
+import {
+    errorPages,
+    nginxWorkerProcesses,
+    NODE_DEFAULT_RMEM_MAX,
+    receiveBufferBytes,
+    renderNginxConf,
+    SidecarLayout,
+    SyslogTarget,
+} from "../components/ingress-gateway";
 
 /* ------------------------------------------------------------------ binaries */
 
@@ -70,58 +78,145 @@ export async function freePort(): Promise<number> {
 /* ------------------------------------------------------------------ syslog receiver */
 
 /**
- * LuaJIT program (FFI, no library) that binds a unix datagram socket like fluent-bit's
- * `Mode unix_udp` input and prints every datagram on one line (newlines escaped as \n).
+ * LuaJIT program (FFI, no library) that receives nginx's syslog datagrams as fluent-bit's syslog
+ * input does: `udp <port> <rcvbuf>` binds 127.0.0.1:<port> (`Mode udp`, SO_RCVBUF as
+ * `Receive_Buffer_Size` sets it), `unix <path>` binds a unix datagram socket (`Mode unix_udp`, the
+ * seed's transport). Every datagram is printed on one line (newlines escaped as \n).
+ *
+ * The reader can stall, as a throttled or busy fluent-bit does: `pause`/`resume` on stdin, or a
+ * schedule (`<stall ms> <every ms>`: stop reading for stall ms at the start of every period).
+ * Datagrams that arrive meanwhile wait in the socket's queue, or are dropped when it is full.
  */
 const RECEIVER_LUA = `local ffi = require("ffi")
+local bit = require("bit")
 ffi.cdef[[
 struct sockaddr_un { unsigned short sun_family; char sun_path[108]; };
+struct sockaddr_in { unsigned short sin_family; unsigned short sin_port; unsigned int sin_addr; unsigned char zero[8]; };
+struct pollfd { int fd; short events; short revents; };
+struct timespec { long tv_sec; long tv_nsec; };
 int socket(int domain, int type, int protocol);
-int bind(int fd, const struct sockaddr_un *addr, unsigned int len);
+int bind(int fd, const void *addr, unsigned int len);
+int setsockopt(int fd, int level, int name, const void *value, unsigned int len);
+int getsockopt(int fd, int level, int name, void *value, unsigned int *len);
 long recv(int fd, void *buf, unsigned long len, int flags);
+long read(int fd, void *buf, unsigned long len);
+int poll(struct pollfd *fds, unsigned long nfds, int timeout);
+int clock_gettime(int clock, struct timespec *tp);
 int chmod(const char *path, unsigned int mode);
 char *strerror(int errnum);
 ]]
-local path = arg[1]
-local fd = ffi.C.socket(1, 2, 0) -- AF_UNIX, SOCK_DGRAM
-if fd < 0 then error("socket: " .. ffi.string(ffi.C.strerror(ffi.errno()))) end
-local addr = ffi.new("struct sockaddr_un")
-addr.sun_family = 1
-ffi.copy(addr.sun_path, path)
-if ffi.C.bind(fd, addr, ffi.sizeof(addr)) ~= 0 then error("bind " .. path .. ": " .. ffi.string(ffi.C.strerror(ffi.errno()))) end
--- nginx's workers may run as another user than this receiver (tests as root): let them write.
-ffi.C.chmod(path, 438) -- 0666
-io.stdout:write("ready\\n")
+local C = ffi.C
+local function fail(what) error(what .. ": " .. ffi.string(C.strerror(ffi.errno()))) end
+local mode, target = arg[1], arg[2]
+local stall, every = tonumber(arg[4] or "0"), tonumber(arg[5] or "0")
+local fd
+if mode == "udp" then
+  fd = C.socket(2, 2, 0) -- AF_INET, SOCK_DGRAM
+  if fd < 0 then fail("socket") end
+  local size = ffi.new("int[1]", tonumber(arg[3]))
+  -- SO_RCVBUF (8): the kernel caps the request at net.core.rmem_max and doubles it.
+  if tonumber(arg[3]) > 0 and C.setsockopt(fd, 1, 8, size, 4) ~= 0 then fail("setsockopt") end
+  local addr = ffi.new("struct sockaddr_in")
+  addr.sin_family = 2
+  local port = tonumber(target)
+  addr.sin_port = bit.bor(bit.lshift(bit.band(port, 255), 8), bit.rshift(port, 8))
+  addr.sin_addr = 0x0100007F -- 127.0.0.1 in network order (little-endian host)
+  if C.bind(fd, addr, ffi.sizeof(addr)) ~= 0 then fail("bind 127.0.0.1:" .. target) end
+else
+  fd = C.socket(1, 2, 0) -- AF_UNIX, SOCK_DGRAM
+  if fd < 0 then fail("socket") end
+  local addr = ffi.new("struct sockaddr_un")
+  addr.sun_family = 1
+  ffi.copy(addr.sun_path, target)
+  if C.bind(fd, addr, ffi.sizeof(addr)) ~= 0 then fail("bind " .. target) end
+  -- nginx's workers may run as another user than this receiver (tests as root): let them write.
+  C.chmod(target, 438) -- 0666
+end
+local got, len = ffi.new("int[1]"), ffi.new("unsigned int[1]", 4)
+C.getsockopt(fd, 1, 8, got, len)
+io.stdout:write("ready " .. got[0] .. "\\n")
 io.stdout:flush()
+local ts = ffi.new("struct timespec")
+local function now_ms() C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end
+local started = now_ms()
 local size = 65536
 local buf = ffi.new("char[?]", size)
+local fds = ffi.new("struct pollfd[2]")
+fds[0].fd, fds[0].events = 0, 1 -- stdin, POLLIN
+fds[1].fd, fds[1].events = fd, 1
+local paused = false
+local pending = ""
 while true do
-  local n = tonumber(ffi.C.recv(fd, buf, size, 0))
-  if n < 0 then break end
-  local line = ffi.string(buf, n):gsub("\\\\", "\\\\\\\\"):gsub("\\n", "\\\\n")
-  io.stdout:write(line, "\\n")
-  io.stdout:flush()
+  local stalled = paused
+  local timeout = -1
+  if every > 0 then
+    local phase = (now_ms() - started) % every
+    if phase < stall then stalled = true; timeout = math.ceil(stall - phase) else timeout = math.ceil(every - phase) end
+  end
+  local n = C.poll(fds, stalled and 1 or 2, timeout)
+  if n < 0 and ffi.errno() ~= 4 then fail("poll") end
+  if n > 0 and bit.band(fds[0].revents, 17) ~= 0 then -- POLLIN | POLLHUP on stdin
+    local r = tonumber(C.read(0, buf, size))
+    if r <= 0 then break end
+    pending = pending .. ffi.string(buf, r)
+    for line in pending:gmatch("([^\\n]*)\\n") do
+      if line == "pause" then paused = true elseif line == "resume" then paused = false end
+      io.stdout:write(line .. "d\\n")
+    end
+    pending = pending:match("[^\\n]*$")
+    io.stdout:flush()
+  end
+  if not stalled and n > 0 and bit.band(fds[1].revents, 1) ~= 0 then
+    -- Up to 64 datagrams per turn, then back to poll (so a scheduled stall starts on time).
+    for _ = 1, 64 do
+      local r = tonumber(C.recv(fd, buf, size, 64)) -- MSG_DONTWAIT
+      if r < 0 then break end
+      local line = ffi.string(buf, r):gsub("\\\\", "\\\\\\\\"):gsub("\\n", "\\\\n")
+      io.stdout:write("> ", line, "\\n")
+    end
+    io.stdout:flush()
+  end
 end
 `;
 
-/** Receives nginx's syslog datagrams on a unix socket. */
+/** Where nginx sends its syslog datagrams: UDP on 127.0.0.1 (the pod's transport) or a unix datagram socket. */
+export type ReceiverTarget = { udpPort: number; receiveBufferBytes: number } | { unixPath: string };
+
+export interface ReceiverOptions {
+    /** The reader stops for `stallMs` at the start of every `everyMs` (a throttled fluent-bit). */
+    stall?: { stallMs: number; everyMs: number };
+}
+
+/** Receives nginx's syslog datagrams. */
 export interface SyslogReceiver {
     /** Every datagram received so far, in order. */
     datagrams: string[];
+    /** The socket's receive buffer as the kernel granted it (SO_RCVBUF read back, bytes). */
+    receiveBufferBytes: number;
     /** Waits until at least `count` datagrams arrived, or fails after `timeoutMs`. */
     waitFor(count: number, timeoutMs?: number): Promise<string[]>;
+    /** Stops reading the socket (datagrams queue in the kernel, or are dropped when it is full). */
+    pause(): Promise<void>;
+    /** Reads again, first what queued meanwhile. */
+    resume(): Promise<void>;
     stop(): Promise<void>;
 }
 
-export async function startSyslogReceiver(socketPath: string, workDir: string): Promise<SyslogReceiver> {
+export async function startSyslogReceiver(target: ReceiverTarget, workDir: string, options: ReceiverOptions = {}): Promise<SyslogReceiver> {
     const luajit = findBinary("luajit");
-    const script = join(workDir, "unix-dgram-receiver.lua");
+    const script = join(workDir, "syslog-receiver.lua");
     writeFileSync(script, RECEIVER_LUA);
-    const child = track(spawn(luajit, [script, socketPath], { stdio: ["ignore", "pipe", "pipe"] }));
+    const args = "udpPort" in target ? ["udp", String(target.udpPort), String(target.receiveBufferBytes)] : ["unix", target.unixPath, "0"];
+    if (options.stall !== undefined) {
+        args.push(String(options.stall.stallMs), String(options.stall.everyMs));
+    }
+    const child = track(spawn(luajit, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] }));
     const datagrams: string[] = [];
     let stderr = "";
     let pending = "";
+    let granted = 0;
     let ready: () => void = () => undefined;
+    const acks: (() => void)[] = [];
     const started = new Promise<void>((resolve) => (ready = resolve));
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -130,10 +225,13 @@ export async function startSyslogReceiver(socketPath: string, workDir: string): 
         while (newline >= 0) {
             const line = pending.slice(0, newline);
             pending = pending.slice(newline + 1);
-            if (line === "ready") {
+            if (line.startsWith("> ")) {
+                datagrams.push(line.slice(2).replace(/\\(\\|n)/g, (_m, c: string) => (c === "n" ? "\n" : "\\")));
+            } else if (line.startsWith("ready ")) {
+                granted = Number(line.slice("ready ".length));
                 ready();
-            } else {
-                datagrams.push(line.replace(/\\(\\|n)/g, (_m, c: string) => (c === "n" ? "\n" : "\\")));
+            } else if (line === "paused" || line === "resumed") {
+                acks.shift()?.();
             }
             newline = pending.indexOf("\n");
         }
@@ -143,8 +241,14 @@ export async function startSyslogReceiver(socketPath: string, workDir: string): 
     );
     failed.catch(() => undefined);
     await Promise.race([started, failed, sleep(5000).then(() => Promise.reject(new Error(`syslog receiver did not start: ${stderr}`)))]);
+    const command = (line: string) =>
+        new Promise<void>((resolve) => {
+            acks.push(resolve);
+            child.stdin?.write(`${line}\n`);
+        });
     return {
         datagrams,
+        receiveBufferBytes: granted,
         async waitFor(count, timeoutMs = 5000) {
             const deadline = Date.now() + timeoutMs;
             while (datagrams.length < count) {
@@ -155,7 +259,12 @@ export async function startSyslogReceiver(socketPath: string, workDir: string): 
             }
             return datagrams.slice();
         },
-        stop: () => stopChild(child),
+        pause: () => command("pause"),
+        resume: () => command("resume"),
+        stop: () => {
+            child.stdin?.end();
+            return stopChild(child);
+        },
     };
 }
 
@@ -170,15 +279,13 @@ export function accessLogRecord(datagram: string): Record<string, string> {
 
 /* ------------------------------------------------------------------ nginx */
 
-/** The sidecar's ports and paths for a run on loopback under `dir`. */
-export function loopbackLayout(
-    dir: string,
-    ports: Pick<SidecarLayout, "httpPort" | "httpsPort" | "healthPort" | "proxyHttpPort" | "proxyHttpsPort">,
-): SidecarLayout {
+/** The sidecar's ports and paths for a run on loopback under `dir`; the access log on `syslog` (default: UDP on `ports.syslogPort`). */
+export function loopbackLayout(dir: string, ports: LoopbackPorts, syslog?: SyslogTarget): SidecarLayout {
+    const { syslogPort, ...listeners } = ports;
     return {
-        ...ports,
+        ...listeners,
         listenHost: "127.0.0.1",
-        socketPath: join(dir, "sidecar-nginx", "sys-log.sock"),
+        syslog: syslog ?? { udpPort: syslogPort },
         cacheDir: join(dir, "cache"),
         pidDir: join(dir, "run"),
         errorPagesDir: join(dir, "errors"),
@@ -186,16 +293,19 @@ export function loopbackLayout(
     };
 }
 
-/** Free loopback ports for every listener of the sidecar and for istio-proxy's stand-ins. */
-export async function loopbackPorts(): Promise<
-    Pick<SidecarLayout, "httpPort" | "httpsPort" | "healthPort" | "proxyHttpPort" | "proxyHttpsPort">
-> {
+/** Ports of every listener of the sidecar, of istio-proxy's stand-ins, and of the access log's receiver. */
+export type LoopbackPorts = Pick<SidecarLayout, "httpPort" | "httpsPort" | "healthPort" | "proxyHttpPort" | "proxyHttpsPort"> & {
+    syslogPort: number;
+};
+
+/** Free loopback ports for every listener of the sidecar, for istio-proxy's stand-ins and for the syslog receiver. */
+export async function loopbackPorts(): Promise<LoopbackPorts> {
     const ports = new Set<number>();
-    while (ports.size < 5) {
+    while (ports.size < 6) {
         ports.add(await freePort());
     }
-    const [httpPort, httpsPort, healthPort, proxyHttpPort, proxyHttpsPort] = [...ports];
-    return { httpPort, httpsPort, healthPort, proxyHttpPort, proxyHttpsPort };
+    const [httpPort, httpsPort, healthPort, proxyHttpPort, proxyHttpsPort, syslogPort] = [...ports];
+    return { httpPort, httpsPort, healthPort, proxyHttpPort, proxyHttpsPort, syslogPort };
 }
 
 export interface SidecarNginx {
@@ -205,6 +315,8 @@ export interface SidecarNginx {
     receiver: SyslogReceiver;
     /** nginx's stderr (its error log). */
     errors(): string;
+    /** SIGQUIT to nginx (the pod's stop signal), the receiver left running; resolves when nginx has exited. */
+    quit(): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -215,6 +327,12 @@ export interface StartOptions {
     dir: string;
     /** Certificates per host name (`tls.crt`, `tls.key` contents), when the gateway has TLS. */
     certificates?: Record<string, { crt: string; key: string }>;
+    /** SO_RCVBUF the UDP receiver asks for, as fluent-bit's `Receive_Buffer_Size` (default: the pod's, capped as a node with the default rmem_max grants it). */
+    receiveBufferBytes?: number;
+    /** A reader that stalls on a schedule (a throttled fluent-bit). */
+    stall?: ReceiverOptions["stall"];
+    /** nginx's worker_shutdown_timeout, as the pod's shutdown plan renders it (default: none). */
+    shutdownTimeoutSeconds?: number;
 }
 
 /** Group of the unprivileged user nginx's workers run as when the tests run as root. */
@@ -253,7 +371,8 @@ export async function startSidecarNginx(options: StartOptions): Promise<SidecarN
     const { gateway, hosts, layout, dir } = options;
     // Fail with the install hint before anything is set up.
     findBinary("nginx");
-    for (const directory of [socketDirectory(layout), layout.cacheDir, layout.pidDir, layout.errorPagesDir, layout.tlsDir]) {
+    const socketDirectory = "unixPath" in layout.syslog ? [dirname(layout.syslog.unixPath)] : [];
+    for (const directory of [...socketDirectory, layout.cacheDir, layout.pidDir, layout.errorPagesDir, layout.tlsDir]) {
         mkdirSync(directory, { recursive: true, mode: 0o755 });
     }
     // Workers (nobody, when run as root) read the error pages and certificates under dir.
@@ -266,10 +385,24 @@ export async function startSidecarNginx(options: StartOptions): Promise<SidecarN
         writeFileSync(join(layout.tlsDir, hostName, "tls.crt"), certificate.crt, { mode: 0o644 });
         writeFileSync(join(layout.tlsDir, hostName, "tls.key"), certificate.key, { mode: 0o644 });
     }
-    const conf = renderNginxConf({ gateway, hosts, workerProcesses: nginxWorkerProcesses(gateway), layout });
+    const conf = renderNginxConf({
+        gateway,
+        hosts,
+        workerProcesses: nginxWorkerProcesses(gateway),
+        shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
+        layout,
+    });
     const confPath = join(dir, "nginx.conf");
     writeFileSync(confPath, conf, { mode: 0o644 });
-    const receiver = await startSyslogReceiver(layout.socketPath, dir);
+    const target: ReceiverTarget =
+        "udpPort" in layout.syslog
+            ? {
+                  udpPort: layout.syslog.udpPort,
+                  // As a gateway node grants it: capped at the kernel's default net.core.rmem_max.
+                  receiveBufferBytes: options.receiveBufferBytes ?? Math.min(receiveBufferBytes(gateway), NODE_DEFAULT_RMEM_MAX),
+              }
+            : { unixPath: layout.syslog.unixPath };
+    const receiver = await startSyslogReceiver(target, dir, { stall: options.stall });
 
     const check = testNginxConf(confPath, dir);
     if (check.status !== 0) {
@@ -290,7 +423,8 @@ export async function startSidecarNginx(options: StartOptions): Promise<SidecarN
         await stop();
         throw error;
     }
-    return { layout, dir, conf, receiver, errors: () => stderr, stop };
+    const quit = () => stopChild(child, "SIGQUIT", 30_000);
+    return { layout, dir, conf, receiver, errors: () => stderr, quit, stop };
 }
 
 async function waitForHealth(port: number, child: ChildProcess, stderr: () => string): Promise<void> {

@@ -3,12 +3,15 @@ import { EksCluster } from "../components/cluster";
 import { LoadedConfig } from "../components/config";
 import { NetworkLayer } from "./network";
 
+/** Tags on every AWS resource of the stack. */
+export const STACK_TAGS = (environment: string) => ({ environment, "managed-by": "pulumi", project: "bff-platform" });
+
 export function createClusterLayer({ config, region }: LoadedConfig, network?: NetworkLayer): EksCluster {
     return new EksCluster(config.cluster.name, {
         cluster: config.cluster,
         nodePools: config.nodePools,
         region,
         subnetIds: network?.privateSubnetIds,
-        tags: { environment: config.environment, "managed-by": "pulumi", project: "bff-platform" },
+        tags: STACK_TAGS(config.environment),
     });
 }

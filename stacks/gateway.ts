@@ -1,17 +1,16 @@
 /**
- * Gateway layer: cert-manager when a gateway serves HTTPS, then one IngressGateway per entry of
- * `gateways`. Cluster add-ons (cert-manager, ClusterIssuers) go to the cluster; the gateway's own
- * objects follow the delivery mode like every app (Argo CD's directory or the cluster).
+ * Gateway layer: one IngressGateway per entry of `gateways`. cert-manager is an add-on
+ * (components/addons); the ClusterIssuers go to the cluster; the gateway's own objects follow the
+ * delivery mode like every app (Argo CD's directory or the cluster).
  */
 import * as k8s from "@pulumi/kubernetes";
-import { CertManager } from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
-import { GATEWAY_DEFAULTS, LoadedConfig } from "../components/config";
+import { ClusterAddons } from "../components/addons";
+import { LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
-import { IngressGateway } from "../components/ingress-gateway";
+import { durationSeconds, IngressGateway } from "../components/ingress-gateway";
 
 export interface GatewayLayer {
-    certManager?: CertManager;
     gateways: IngressGateway[];
 }
 
@@ -22,39 +21,33 @@ export function istioctlDirectory(environment: string, gateway: string): string 
 
 /**
  * `dependsOn`: what must exist before the gateways' objects, i.e. their namespaces (created by the
- * app layer).
+ * app layer). Istio `Gateway`s wait for Istio, issuers and certificates for cert-manager (when the
+ * stack installs them; otherwise they are expected on the cluster).
  */
 export function createGatewayLayer(
     { config }: LoadedConfig,
     clusterProvider: k8s.Provider,
     delivery: DeliveryTargets,
+    addons: ClusterAddons,
     dependsOn: pulumi.Resource[] = [],
 ): GatewayLayer {
-    const certManager = config.gateways.some((g) => g.tls !== undefined)
-        ? new CertManager(
-              "cert-manager",
-              {
-                  installCRDs: true,
-                  helmOptions: {
-                      namespace: GATEWAY_DEFAULTS.certManagerNamespace,
-                      createNamespace: true,
-                      version: GATEWAY_DEFAULTS.certManagerChartVersion,
-                  },
-              },
-              { provider: clusterProvider },
-          )
-        : undefined;
+    const certManager = addons.releasesOf("certManager")[0];
     const gateways = config.gateways.map((gateway) => {
         const provider = delivery.providerFor(gateway.name);
         const istioctl = gateway.mode === "istioOperator" && (gateway.istioOperator?.install ?? "istioctl") === "istioctl";
         const istioOperatorProvider = istioctl
             ? new k8s.Provider(`istioctl-${gateway.name}`, { renderYamlToDirectory: istioctlDirectory(config.environment, gateway.name) })
             : undefined;
+        // The longest request nginx forwards: the longest route timeout of the services on this gateway's hosts.
+        const timeouts = config.services
+            .filter((service) => service.routes.some((route) => gateway.hosts.includes(route.host)))
+            .map((service) => durationSeconds(service.timeout));
+        const longestRequestSeconds = timeouts.length > 0 ? Math.max(...timeouts) : undefined;
         return new IngressGateway(
             gateway.name,
-            { gateway, hosts: config.hosts, clusterProvider, certManager, istioOperatorProvider },
-            { provider, dependsOn },
+            { gateway, hosts: config.hosts, clusterProvider, certManager, istioOperatorProvider, longestRequestSeconds },
+            { provider, dependsOn: [...dependsOn, ...addons.releasesOf("istio")] },
         );
     });
-    return { certManager, gateways };
+    return { gateways };
 }

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../components/config";
 import { HOST_ROUTES_APP } from "../components/routing";
+import { createAddonLayer } from "./addons";
 import { createAppLayer } from "./apps";
 import { createClusterLayer } from "./cluster";
 import { createGatewayLayer } from "./gateway";
@@ -15,11 +16,15 @@ import { createRateLimitLayer } from "./rate-limits";
 export async function main() {
     // Validation first: a bad config fails here, before any resource is registered.
     const loaded = loadStackConfig();
+    // Order of creation: cluster and node groups, add-ons (each after the node groups it runs on and
+    // the add-ons it declares), then the layers whose objects need the add-ons' CRDs. Every layer
+    // passes what it waits for as `dependsOn`, which the components hand down to each child.
     const network = createNetworkLayer(loaded);
     const cluster = createClusterLayer(loaded, network);
+    const addons = createAddonLayer(loaded, cluster, network);
     const platform = await createPlatformLayer(loaded, cluster);
-    const apps = createAppLayer(loaded, cluster.provider, platform);
-    createGatewayLayer(loaded, cluster.provider, apps.delivery, apps.namespaces);
+    const apps = createAppLayer(loaded, cluster.provider, addons, platform);
+    createGatewayLayer(loaded, cluster.provider, apps.delivery, addons, apps.namespaces);
     const { config } = loaded;
     apps.delivery.deliver([
         ...config.gateways.map((g) => ({ name: g.name, namespace: g.namespace, syncWave: 0 })),
@@ -36,7 +41,7 @@ export async function main() {
             syncWave: Math.max(0, ...config.services.map((s) => s.syncWave)) + 1,
         },
     ]);
-    createRateLimitLayer(loaded, cluster.provider, apps.namespaces, network);
+    createRateLimitLayer(loaded, cluster.provider, [...apps.namespaces, ...addons.releasesOf("istio")], network);
     return {
         environment: loaded.config.environment,
         clusterName: cluster.clusterName,

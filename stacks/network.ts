@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LoadedConfig } from "../components/config";
 import { Network } from "../components/network";
+import { STACK_TAGS } from "./cluster";
 
 /** Where the cluster and the ElastiCache group go. */
 export interface NetworkLayer {
@@ -26,7 +27,7 @@ export function createNetworkLayer({ config, region }: LoadedConfig): NetworkLay
         natGateways: settings.natGateways,
         clusterName: config.cluster.name,
         region,
-        tags: { environment: config.environment, "managed-by": "pulumi", project: "bff-platform" },
+        tags: STACK_TAGS(config.environment),
     });
     return { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, network };
 }

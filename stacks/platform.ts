@@ -11,6 +11,7 @@ import { LoadedConfig, ServiceConfig } from "../components/config";
 import { ecrRegistry, ecrRepositoryName, EcrRepositories } from "../components/images";
 import { NightSchedule } from "../components/schedule";
 import { StaticAssets } from "../components/static-assets";
+import { STACK_TAGS } from "./cluster";
 
 export interface PlatformLayer {
     /** The services with `image: ecr` resolved to their repository. */
@@ -22,10 +23,8 @@ export interface PlatformLayer {
     staticAssets?: StaticAssets;
 }
 
-const TAGS = (environment: string) => ({ environment, "managed-by": "pulumi", project: "bff-platform" });
-
 export async function createPlatformLayer({ config, region }: LoadedConfig, cluster: EksCluster): Promise<PlatformLayer> {
-    const tags = TAGS(config.environment);
+    const tags = STACK_TAGS(config.environment);
     let services = config.services;
     if (config.ecr.enabled) {
         new EcrRepositories("images", { ecr: config.ecr, services: config.services, tags });
@@ -53,6 +52,7 @@ export async function createPlatformLayer({ config, region }: LoadedConfig, clus
         services,
         clusterName: cluster.clusterName,
         namespace: config.appNamespace,
+        podIdentityAgent: cluster.managedAddons["eks-pod-identity-agent"],
         tags,
     });
     return {

@@ -18,7 +18,7 @@ export interface RateLimitLayer {
 
 /**
  * `dependsOn`: what must exist first, i.e. the app and gateway namespaces (the EnvoyFilters live
- * in the gateways' namespaces).
+ * in the gateways' namespaces) and Istio (their CRD).
  */
 export function createRateLimitLayer(
     { config }: LoadedConfig,

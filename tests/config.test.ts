@@ -85,7 +85,7 @@ describe("stack configuration", () => {
     it("rejects unknown top-level keys with a suggestion", () => {
         const configMap = { ...production(), "bff-platform:servces": "[]" };
         assert.deepEqual(problemsOf(configMap), [
-            'bff-platform:servces: unknown key; did you mean "services"? allowed keys: environment, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, staticAssets, ecr, schedule, cost, network',
+            'bff-platform:servces: unknown key; did you mean "services"? allowed keys: environment, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, staticAssets, ecr, schedule, cost, network, addons',
         ]);
     });
 

@@ -25,6 +25,7 @@ describe("gateways config", () => {
         assert.equal(gateway.namespace, "frontend-gateway");
         assert.equal(gateway.serviceType, "ClusterIP");
         assert.equal(gateway.targetCpuUtilization, 70);
+        assert.equal(gateway.ratedRequestsPerSecond, 1000, "requests/s per pod the access log is sized for");
         assert.deepEqual(gateway.accessLog, {
             cookies: ["user_session_id"],
             timeZone: GATEWAY_DEFAULTS.accessLogTimeZone,
@@ -102,8 +103,13 @@ describe("gateways config", () => {
             "a misspelled key",
             (g) => (g.acessLog = {}),
             [
-                'bff-platform:gateways[0].acessLog: unknown key; did you mean "accessLog"? allowed keys: name, namespace, mode, hosts, minReplicas, maxReplicas, targetCpuUtilization, serviceType, serviceAnnotations, resources, accessLog, realIp, errorPages, mirror, rateLimit, tls, istioOperator',
+                'bff-platform:gateways[0].acessLog: unknown key; did you mean "accessLog"? allowed keys: name, namespace, mode, hosts, minReplicas, maxReplicas, targetCpuUtilization, serviceType, serviceAnnotations, ratedRequestsPerSecond, resources, accessLog, realIp, errorPages, mirror, rateLimit, tls, istioOperator',
             ],
+        ],
+        [
+            "a rated load that is not a positive integer",
+            (g) => (g.ratedRequestsPerSecond = 0),
+            ["bff-platform:gateways[0].ratedRequestsPerSecond: must be at least 1, got 0"],
         ],
         [
             "a trusted proxy range that is not a CIDR",

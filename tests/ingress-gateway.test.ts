@@ -129,7 +129,12 @@ describe("ingress gateway component (mocks)", () => {
             );
             assert.deepEqual(
                 template.spec.containers.map((c: { name: string }) => c.name),
-                [CONTAINERS.proxy, CONTAINERS.nginx, CONTAINERS.fluentBit],
+                [CONTAINERS.proxy, CONTAINERS.nginx],
+            );
+            assert.deepEqual(
+                template.spec.initContainers.map((c: { name: string; restartPolicy?: string }) => `${c.name} ${c.restartPolicy ?? "-"}`),
+                [`${CONTAINERS.logDirOwner} -`, `${CONTAINERS.fluentBit} Always`],
+                "fluent-bit is a native sidecar, started after the chown",
             );
             assert.equal(template.spec.serviceAccountName, "istio-ingressgateway");
         });
@@ -186,32 +191,151 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(one(objects, "ServiceAccount").automountServiceAccountToken, false);
         });
 
-        it("shares the socket's emptyDir between nginx and fluent-bit, and mounts the generated files", () => {
+        it("sends the access log over loopback UDP (no shared socket), and mounts the generated files and fluent-bit's buffer", () => {
             const spec = one(objects, "Deployment").spec.template.spec;
+            const container = (name: string) =>
+                [...spec.containers, ...spec.initContainers].find((c: { name: string }) => c.name === name) as Record<string, any>;
             const mounts = (name: string) =>
-                Object.fromEntries(
-                    spec.containers
-                        .find((c: { name: string }) => c.name === name)
-                        .volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
-                );
-            assert.equal(mounts(CONTAINERS.nginx)["nginx-unix-socket"], "/tmp/sidecar-nginx");
-            assert.equal(mounts(CONTAINERS.fluentBit)["nginx-unix-socket"], "/tmp/sidecar-nginx");
-            assert.equal(mounts(CONTAINERS.nginx)["sidecar-nginx-conf"], "/etc/nginx");
-            assert.equal(mounts(CONTAINERS.fluentBit)["sidecar-fluent-bit"], "/fluent-bit/etc");
-            assert.equal(mounts(CONTAINERS.nginx)["tls-pc"], "/etc/nginx-tls/pc");
-            const socket = spec.volumes.find((v: { name: string }) => v.name === "nginx-unix-socket");
-            assert.deepEqual(socket.emptyDir, { medium: "Memory", sizeLimit: "1Mi" });
-            const fluentBit = spec.containers.find((c: { name: string }) => c.name === CONTAINERS.fluentBit);
+                Object.fromEntries(container(name).volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]));
+            assert.deepEqual(mounts(CONTAINERS.nginx), {
+                "sidecar-nginx-conf": "/etc/nginx",
+                "sidecar-nginx-error-page": "/usr/share/nginx/errors",
+                "cache-volume": "/var/cache/nginx",
+                "pid-volume": "/var/run/nginx",
+                "tls-pc": "/etc/nginx-tls/pc",
+                "tls-sp": "/etc/nginx-tls/sp",
+            });
+            assert.deepEqual(mounts(CONTAINERS.fluentBit), {
+                "sidecar-fluent-bit": "/fluent-bit/etc",
+                "sidecar-fluent-bit-storage": "/var/lib/fluent-bit",
+                "log-output-volume": "/var/log/gateway-access",
+            });
+            assert.deepEqual(spec.volumes.find((v: { name: string }) => v.name === "sidecar-fluent-bit-storage").emptyDir, {
+                medium: "Memory",
+                sizeLimit: "64Mi",
+            });
+            const nginxConf = one(objects, "ConfigMap", "istio-ingressgateway-nginx").data["nginx.conf"];
+            assert.match(nginxConf, /access_log syslog:server=127\.0\.0\.1:5140,nohostname,tag=nginx json_access_format;/);
+            const fluentBit = container(CONTAINERS.fluentBit);
             assert.equal(fluentBit.image, GATEWAY_DEFAULTS.fluentBitImage);
             // Tag only while its digest is pending (components/config DIGEST_PENDING).
             assert.equal(fluentBit.image, "fluent/fluent-bit:4.0.3");
-            assert.deepEqual(fluentBit.resources, { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } });
+            assert.deepEqual(fluentBit.env, [
+                { name: "TZ", value: "Asia/Tokyo" },
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            ]);
+            assert.equal(fluentBit.startupProbe.httpGet.path, "/", "nginx starts once fluent-bit listens");
             assert.equal(fluentBit.readinessProbe.httpGet.path, "/api/v1/metrics/prometheus");
             assert.equal(fluentBit.livenessProbe.httpGet.path, "/");
             assert.equal(
-                spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx).image,
+                container(CONTAINERS.nginx).image,
                 "nginx:1.28.0-alpine@sha256:30f1c0d78e0ad60901648be663a710bdadf19e4c10ac6782c235200619158284",
             );
+        });
+
+        it("sizes fluent-bit from the rated load: CPU requested, never limited (throttling lost records); memory = engine + tmpfs buffer", () => {
+            const fluentBitOf = (objs: KubeObject[]) =>
+                (one(objs, "Deployment").spec.template.spec.initContainers as { name: string; resources: unknown }[]).find(
+                    (c) => c.name === CONTAINERS.fluentBit,
+                );
+            assert.deepEqual(fluentBitOf(objects)?.resources, { requests: { cpu: "150m", memory: "192Mi" }, limits: { memory: "192Mi" } });
+            const rated = parseStackConfig(productionWith((g) => (g.ratedRequestsPerSecond = 3000))).config.gateways[0];
+            const config = parseStackConfig(productionWith(() => undefined)).config;
+            const rendered = renderIngressGateway(rated, { hosts: config.hosts });
+            assert.deepEqual(rendered.pod.initContainers.find((c) => c.name === CONTAINERS.fluentBit)?.resources, {
+                requests: { cpu: "450m", memory: "304Mi" },
+                limits: { memory: "304Mi" },
+            });
+            const conf = rendered.configMaps.find((c) => c.metadata.name === "istio-ingressgateway-fluent-bit")?.data as Record<
+                string,
+                string
+            >;
+            assert.match(conf["fluent-bit.conf"], /^ {4}Receive_Buffer_Size 720896$/m, "0.1 s of 3000 records/s at 2400 bytes each");
+            assert.deepEqual(
+                rendered.pod.volumes.find((v) => v.name === "sidecar-fluent-bit-storage"),
+                { name: "sidecar-fluent-bit-storage", emptyDir: { medium: "Memory", sizeLimit: "176Mi" } },
+                "60 s of 3000 records/s at 1 KiB, in steps of 16 MiB",
+            );
+        });
+
+        it("keeps every record inside fluent-bit: filesystem buffers that never pause, nginx's JSON alone, a pod's own files", () => {
+            const conf = one(objects, "ConfigMap", "istio-ingressgateway-fluent-bit").data["fluent-bit.conf"] as string;
+            const section = (name: string) => {
+                const found = conf.split(/\n(?=\[)/).find((block) => new RegExp(`^\\[[A-Z]+\\]\\n\\s+Name\\s+${name}\\n`).test(block));
+                assert.ok(found, `section ${name}`);
+                return Object.fromEntries(
+                    found
+                        .trim()
+                        .split("\n")
+                        .slice(1)
+                        .map((line) => line.trim().split(/\s+(.*)/s, 2)),
+                );
+            };
+            const service = Object.fromEntries(
+                conf
+                    .split("\n[INPUT]")[0]
+                    .split("\n")
+                    .slice(1)
+                    .filter((l) => l.trim() !== "")
+                    .map((line) => line.trim().split(/\s+(.*)/s, 2)),
+            );
+            assert.equal(service["storage.path"], "/var/lib/fluent-bit/storage", "on the storage emptyDir");
+            assert.equal(service["storage.max_chunks_up"], "16");
+            assert.equal(service.Grace, "30");
+            const input = section("syslog");
+            assert.deepEqual(
+                [input.Mode, input.Listen, input.Port, input.Receive_Buffer_Size, input["storage.type"], input.Tag],
+                ["udp", "127.0.0.1", "5140", "240640", "filesystem", "nginx.access"],
+            );
+            assert.equal(input.Mem_Buf_Limit, undefined, "never paused for memory");
+            const parser = section("parser");
+            assert.deepEqual(
+                [parser.Key_Name, parser.Parser, parser.Reserve_Data, parser.Preserve_Key],
+                ["message", "nginx-json", "Off", "Off"],
+            );
+            const rewrite = section("rewrite_tag");
+            assert.equal(rewrite["Emitter_Storage.type"], "filesystem", "the emitter never pauses, so rewrite_tag never drops");
+            assert.equal(rewrite.Emitter_Mem_Buf_Limit, undefined);
+            assert.match(
+                conf,
+                /Rule +\$time \^\(\[0-9\]\[0-9\]\[0-9\]\[0-9\]\)-\(\[0-9\]\[0-9\]\)-\(\[0-9\]\[0-9\]\)T \$1-\$2\$3\/\$\{POD_NAME\}-access\.log false/,
+            );
+            const parsers = one(objects, "ConfigMap", "istio-ingressgateway-fluent-bit").data["parsers.conf"] as string;
+            assert.match(
+                parsers,
+                /Name +nginx-json\n +Format +json\n +Time_Key +time\n +Time_Format +%Y-%m-%dT%H:%M:%S%z\n +Time_Keep +On/,
+            );
+            assert.doesNotMatch(parsers.split("nginx-json")[0], /Time_Key/, "the syslog header's time is never the record's");
+        });
+
+        it("shuts down in order: nginx drains, istio-proxy outlives it, fluent-bit reads until both exited, within the grace period", () => {
+            const template = one(objects, "Deployment").spec.template;
+            const nginx = template.spec.containers.find((c: { name: string }) => c.name === CONTAINERS.nginx);
+            assert.deepEqual(nginx.lifecycle, { preStop: { sleep: { seconds: 5 } } });
+            const nginxConf = one(objects, "ConfigMap", "istio-ingressgateway-nginx").data["nginx.conf"] as string;
+            // The longest route timeout of the production services (15 s) + 5 s.
+            assert.match(nginxConf, /^worker_shutdown_timeout 20s;$/m);
+            // preStop 5 s + nginx's 20 s + 5 s: istio-proxy forwards until nginx has exited.
+            assert.equal(template.metadata.annotations["proxy.istio.io/config"], "terminationDrainDuration: 30s\n");
+            const fluentBit = template.spec.initContainers.find((c: { name: string }) => c.name === CONTAINERS.fluentBit);
+            assert.equal(fluentBit.restartPolicy, "Always", "stopped by the kubelet after the main containers");
+            assert.equal(fluentBit.lifecycle, undefined);
+            // istio-proxy's 30 s + fluent-bit's Grace 30 s + 10 s.
+            assert.equal(template.spec.terminationGracePeriodSeconds, 70);
+        });
+
+        it("covers a longer route timeout of a service on the gateway's hosts", async () => {
+            const longer = editConfig(stackFile("production").configMap, "services", (services: Record<string, any>[]) => {
+                const routed = services.find((s) => Array.isArray(s.routes) && s.routes.length > 0);
+                assert.ok(routed, "a production service with routes");
+                routed.timeout = "1m";
+                return services;
+            });
+            const objs = gatewayObjects(await run(longer, "up", "production"));
+            const template = one(objs, "Deployment").spec.template;
+            assert.match(one(objs, "ConfigMap", "istio-ingressgateway-nginx").data["nginx.conf"], /^worker_shutdown_timeout 65s;$/m);
+            assert.equal(template.metadata.annotations["proxy.istio.io/config"], "terminationDrainDuration: 75s\n");
+            assert.equal(template.spec.terminationGracePeriodSeconds, 115);
         });
 
         it("rolls the pods when a generated file changes (content hash of the three ConfigMaps)", async () => {
@@ -296,12 +420,12 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(issuer.spec.acme.solvers, [
                 { dns01: { route53: { region: "ap-northeast-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } },
             ]);
-            const certManagers = result.resources.filter((r) => r.type === "kubernetes-cert-manager:index:CertManager");
-            assert.equal(certManagers.length, 1);
-            assert.deepEqual(
-                (certManagers[0].inputs.helmOptions as Record<string, unknown>).version,
-                GATEWAY_DEFAULTS.certManagerChartVersion,
+            // cert-manager is a cluster add-on (components/addons): one Helm release, pinned.
+            const certManagers = result.resources.filter(
+                (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "cert-manager",
             );
+            assert.equal(certManagers.length, 1);
+            assert.equal(certManagers[0].inputs.version, "v1.21.1");
             const issuerResource = resourceOf(result, "ClusterIssuer", "istio-ingressgateway-issuer");
             assert.ok(issuerResource.dependencies.includes(certManagers[0].urn), "issuers wait for cert-manager's CRDs");
             assert.equal(providerOf(result, issuerResource).name, "frontend-production-k8s", "cluster-scoped: applied to the cluster");
@@ -356,7 +480,7 @@ describe("ingress gateway component (mocks)", () => {
             const figures = workloadFigures(kubernetesObjects(result.resources)).find((w) => w.name === "istio-ingressgateway");
             assert.ok(figures);
             assert.equal(figures.nodeRole, "gateway");
-            // istio-proxy 500m + nginx 250m + fluent-bit 150m
+            // istio-proxy 500m + nginx 250m + fluent-bit 150m (1000 requests/s rated × 150 µs)
             assert.equal(figures.podRequests.cpuMillis, 900);
             assert.equal(figures.proxyRequests.cpuMillis, 500);
         });
@@ -399,6 +523,11 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(gateway.k8s.podDisruptionBudget, { maxUnavailable: 1 });
             assert.deepEqual(gateway.k8s.resources, GATEWAY_DEFAULTS.resources.proxy);
             assert.ok(gateway.k8s.podAnnotations[CONTENT_HASH_ANNOTATION]);
+            assert.equal(
+                gateway.k8s.podAnnotations["proxy.istio.io/config"],
+                "terminationDrainDuration: 30s\n",
+                "pilot-agent reads it from the pod's annotations",
+            );
             assert.deepEqual(
                 gateway.k8s.service.ports.map(
                     (p: { name: string; port: number; targetPort: number }) => `${p.name} ${p.port}->${p.targetPort}`,
@@ -423,6 +552,7 @@ describe("ingress gateway component (mocks)", () => {
             assert.match(version, /^[0-9a-f]{12}$/);
             assert.deepEqual(patchesAt("spec.template.metadata.labels.version"), [version]);
             assert.deepEqual(patchesAt("spec.template.metadata.labels.app\\.kubernetes\\.io/version"), [version]);
+            assert.deepEqual(patchesAt("spec.template.spec.terminationGracePeriodSeconds"), [70]);
             for (const patch of overlay.patches) {
                 assert.doesNotMatch(patch.path, /\[\d+\]/, "no hand-kept index into Istio's lists");
             }

@@ -1,19 +1,55 @@
 /**
- * The fluent-bit Lua filter (the handbook's create-log-file-path.lua) run with LuaJIT, the Lua
- * fluent-bit embeds: each record gets `log_file_path = <YYYY-MMDD>/<gateway>-access.log` for its
- * timestamp, in the container's time zone, and the output's Match_Regex takes exactly those tags.
+ * Where each access-log record goes: the fluent-bit Lua filter run with LuaJIT (the Lua fluent-bit
+ * embeds), and the rewrite_tag rules of the rendered fluent-bit.conf applied to its output. nginx's
+ * records land in `<YYYY-MMDD>/<pod>-access.log` for the day nginx wrote in `time`; records that did
+ * not parse land in `<YYYY-MMDD>/<pod>-unparsed.log` for the day they were received.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LUA_FUNCTION, renderFluentBitConf, renderLuaScript, POD_LAYOUT } from "../components/ingress-gateway";
+import { INPUT_TAG, LUA_FUNCTION, renderFluentBitConf, renderLuaScript } from "../components/ingress-gateway";
 import { findBinary, requireBinaries, testGateway } from "./support/nginx";
 
 interface Sample {
     timestamp: number;
     record: Record<string, string>;
+}
+
+/**
+ * `${VAR}` expansion as fluent-bit does it when it loads a value (src/flb_env.c,
+ * flb_env_var_translate): from each `${` to the first `}` after the scan position; when that `}`
+ * comes first (a regex's `{4}`), expansion stops and the rest stays as written.
+ */
+function expandEnv(value: string, env: Record<string, string>): string {
+    let out = "";
+    let i = 0;
+    for (;;) {
+        const start = value.indexOf("${", i);
+        const end = value.indexOf("}", i);
+        if (start < 0 || end < 0 || end - (start + 2) <= 0) {
+            break;
+        }
+        out += value.slice(i, start) + (env[value.slice(start + 2, end)] ?? "");
+        i = end + 1;
+    }
+    return out + value.slice(i);
+}
+
+/** The tag rewrite_tag gives a record: the first Rule whose key matches, `$n` = the regex's groups. */
+function rewrittenTag(conf: string, record: Record<string, string>, env: Record<string, string>): string | undefined {
+    const rules = [...conf.matchAll(/^\s+(Rule\s+.*)$/gm)].map((m) => expandEnv(m[1], env));
+    assert.ok(rules.length > 0, "rewrite_tag has rules");
+    for (const rule of rules) {
+        const [, key, regex, tag] = /^Rule\s+\$(\S+) (\S+) (\S+) (?:true|false)$/.exec(rule) ?? [];
+        assert.doesNotMatch(tag, /\$\{/, `every variable is expanded in ${rule}`);
+        const match = record[key] === undefined ? null : new RegExp(regex).exec(record[key]);
+        if (match !== null) {
+            return tag.replace(/\$(\d)/g, (_m, n: string) => match[Number(n)]);
+        }
+    }
+    return undefined;
 }
 
 /** Calls the rendered filter as fluent-bit does, once per sample; returns code, timestamp and record per call. */
@@ -69,56 +105,74 @@ function runFilter(
     }
 }
 
-describe("fluent-bit Lua filter (real LuaJIT)", () => {
+describe("access-log records: Lua filter (real LuaJIT) and rewrite_tag rules", () => {
     before(() => requireBinaries("luajit"));
 
     // 2024-12-31T15:30:00Z is 2025-01-01 00:30 in Tokyo: the day differs by time zone.
     const newYear = 1735659000;
-    const samples: Sample[] = [
-        { timestamp: newYear, record: { method: "GET", uri: "/", vhost: "pc.example.com" } },
-        // fluent-bit passes sub-second timestamps as floats.
-        { timestamp: 1700000000.123, record: { method: "POST", uri: "/api", vhost: "sp.example.com" } },
-        { timestamp: 951782400, record: { status: "200" } }, // 2000-02-29T00:00:00Z, a leap day
-    ];
+    const pod = "istio-ingressgateway-7d9f8c6b5-x2x4z";
+    const nginxRecord = {
+        time: "2025-01-01T00:30:00+09:00",
+        time_local: "01/Jan/2025:00:30:00 +0900",
+        request_id: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        method: "GET",
+        uri: "/watch/lv1?ref=x",
+        status: "200",
+    };
 
-    it("dates the path YYYY-MMDD/istio-ingressgateway-access.log in the gateway's time zone (Asia/Tokyo)", () => {
+    it("passes nginx's parsed records through untouched (code 0: key order and time as nginx wrote them)", () => {
+        const [out] = runFilter(renderLuaScript(), [{ timestamp: newYear, record: nginxRecord }], "Asia/Tokyo");
+        assert.equal(out.code, 0);
+        assert.deepEqual(out.record, nginxRecord);
+    });
+
+    it("keeps a record that did not parse as {received_at, message}, received_at in the container's TZ", () => {
+        const raw = '{"time":"2025-01-01T00:30:00+09:00","uri":"/trunc';
+        const [tokyo] = runFilter(
+            renderLuaScript(),
+            [{ timestamp: newYear + 0.25, record: { pri: "190", ident: "nginx", message: raw } }],
+            "Asia/Tokyo",
+        );
+        assert.equal(tokyo.code, 1);
+        assert.equal(tokyo.timestamp, newYear + 0.25, "the receive time stays the record's time");
+        assert.deepEqual(tokyo.record, { received_at: "2025-01-01T00:30:00+09:00", message: raw });
+        const [utc] = runFilter(renderLuaScript(), [{ timestamp: newYear, record: { message: raw } }], "UTC");
+        assert.deepEqual(utc.record, { received_at: "2024-12-31T15:30:00+00:00", message: raw });
+    });
+
+    it("marks a parsed record without a valid time with its receive time", () => {
+        const { time: _time, ...noTime } = nginxRecord;
+        const [out] = runFilter(renderLuaScript(), [{ timestamp: 951782400, record: { ...noTime, time: "-" } }], "Asia/Tokyo");
+        assert.equal(out.code, 1);
+        assert.deepEqual(out.record, { ...noTime, time: "-", received_at: "2000-02-29T09:00:00+09:00" });
+    });
+
+    it("files nginx's records by the day in nginx's time and the pod's name; unparsed ones apart, by receive day", () => {
         const gateway = testGateway();
-        assert.equal(gateway.accessLog.timeZone, "Asia/Tokyo");
-        const out = runFilter(renderLuaScript(gateway), samples, gateway.accessLog.timeZone);
-        assert.deepEqual(
-            out.map((o) => o.record.log_file_path),
-            [
-                "2025-0101/istio-ingressgateway-access.log",
-                "2023-1115/istio-ingressgateway-access.log",
-                "2000-0229/istio-ingressgateway-access.log",
-            ],
+        const conf = renderFluentBitConf(gateway);
+        const env = { POD_NAME: pod };
+        assert.equal(rewrittenTag(conf, nginxRecord, env), "2025-0101/istio-ingressgateway-7d9f8c6b5-x2x4z-access.log");
+        // 23:59:59 in Tokyo is still the 31st, whatever the UTC day.
+        assert.equal(
+            rewrittenTag(conf, { ...nginxRecord, time: "2024-12-31T23:59:59+09:00" }, env),
+            "2024-1231/istio-ingressgateway-7d9f8c6b5-x2x4z-access.log",
+        );
+        const [unparsed] = runFilter(renderLuaScript(), [{ timestamp: newYear, record: { message: "not json" } }], "Asia/Tokyo");
+        assert.equal(rewrittenTag(conf, unparsed.record, env), "2025-0101/istio-ingressgateway-7d9f8c6b5-x2x4z-unparsed.log");
+        assert.equal(
+            rewrittenTag(conf, nginxRecord, { POD_NAME: "istio-ingressgateway-7d9f8c6b5-abcde" }),
+            "2025-0101/istio-ingressgateway-7d9f8c6b5-abcde-access.log",
+            "another pod on the same node writes another file",
         );
     });
 
-    it("follows the container's TZ: the same instant in UTC is still the previous day", () => {
-        const out = runFilter(renderLuaScript(testGateway()), samples.slice(0, 1), "UTC");
-        assert.equal(out[0].record.log_file_path, "2024-1231/istio-ingressgateway-access.log");
-    });
-
-    it("keeps the record and its timestamp, and returns 1 (record modified)", () => {
-        const out = runFilter(renderLuaScript(testGateway()), samples, "Asia/Tokyo");
-        out.forEach((o, i) => {
-            assert.equal(o.code, 1);
-            assert.equal(o.timestamp, Number(samples[i].timestamp.toFixed(3)));
-            const { log_file_path: _path, ...rest } = o.record;
-            assert.deepEqual(rest, samples[i].record);
-        });
-    });
-
-    it("names the file after the gateway, and the output matches exactly the rewritten tags", () => {
-        const gateway = testGateway((g) => (g.name = "sp-gateway"));
-        const [out] = runFilter(renderLuaScript(gateway), samples.slice(0, 1), "Asia/Tokyo");
-        assert.equal(out.record.log_file_path, "2025-0101/sp-gateway-access.log");
-        const conf = renderFluentBitConf(POD_LAYOUT);
+    it("sends only the rewritten tags to the file output, never the input's", () => {
+        const conf = renderFluentBitConf(testGateway());
         const matchRegex = new RegExp(/Match_Regex\s+(\S+)/.exec(conf)?.[1] as string);
-        assert.ok(matchRegex.test(out.record.log_file_path), "the file output takes the rewritten tag");
-        assert.ok(!matchRegex.test("kube.*"), "and never the input's tag");
-        assert.match(conf, /Rule\s+\$log_file_path \^\(\.\+\)\$ \$log_file_path false/);
-        assert.match(conf, new RegExp(`Path\\s+${POD_LAYOUT.socketPath.replace(/\//g, "\\/")}`), "the input reads nginx's socket");
+        assert.ok(matchRegex.test("2025-0101/istio-ingressgateway-7d9f8c6b5-x2x4z-access.log"));
+        assert.ok(matchRegex.test("2025-0101/istio-ingressgateway-7d9f8c6b5-x2x4z-unparsed.log"));
+        assert.equal(INPUT_TAG, "nginx.access");
+        assert.ok(!matchRegex.test(INPUT_TAG), "the input's records are not written as they are");
+        assert.match(conf, /Rule\s+\$time \S+ \S+ false\n/, "the original record is not kept");
     });
 });

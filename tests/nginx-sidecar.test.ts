@@ -1,10 +1,12 @@
 /**
  * The gateway's nginx sidecar with a real nginx (Debian's, installed by .ci/run) on loopback: the
  * rendered nginx.conf, changed only by paths and ports, in front of upstreams the tests start, with
- * the access log received on the unix datagram socket as fluent-bit receives it in the pod.
+ * the access log received on loopback UDP as fluent-bit receives it in the pod (and, for comparison,
+ * on the seed's unix datagram socket).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import * as http from "node:http";
 import * as https from "node:https";
 import * as tls from "node:tls";
 import { tmpdir } from "node:os";
@@ -76,12 +78,13 @@ describe("nginx sidecar (real nginx on loopback)", function () {
             healthPort: 18082,
             proxyHttpPort: 13000,
             proxyHttpsPort: 13443,
+            syslogPort: 15140,
         });
         const render = (l: SidecarLayout) =>
             renderNginxConf({ gateway, hosts: TEST_HOSTS, workerProcesses: nginxWorkerProcesses(gateway), layout: l });
         let loopback = render(layout);
         const back: [string | number, string | number][] = [
-            [layout.socketPath, POD_LAYOUT.socketPath],
+            ["syslog:server=127.0.0.1:15140,", "syslog:server=127.0.0.1:5140,"],
             [layout.cacheDir, POD_LAYOUT.cacheDir],
             [layout.pidDir, POD_LAYOUT.pidDir],
             [layout.errorPagesDir, POD_LAYOUT.errorPagesDir],
@@ -118,7 +121,7 @@ describe("nginx sidecar (real nginx on loopback)", function () {
         assert.equal(seen["user-agent"], "mocha");
     });
 
-    it("writes exactly one JSON access-log record per request to the unix socket, with the configured cookies", async () => {
+    it("writes exactly one JSON access-log record per request to fluent-bit's UDP port, with the configured cookies", async () => {
         const gateway = testGateway((g) => {
             g.realIp = { trustedCidrs: ["127.0.0.0/8"] };
             g.accessLog = { cookies: ["user_session_id", "ab_group"] };
@@ -181,7 +184,7 @@ describe("nginx sidecar (real nginx on loopback)", function () {
         assert.equal(records[3].request_id, "from-the-load-balancer");
     });
 
-    it("keeps records parseable by fluent-bit's syslog-rfc3164-local parser (same regex, run on nginx's datagram)", async () => {
+    it("keeps records parseable by fluent-bit's nginx-syslog parser (same regex, run on nginx's datagram)", async () => {
         const { sidecar, layout } = await start(testGateway());
         await httpGet({ port: layout.httpPort, path: "/", headers: { host: PC, "user-agent": 'quote " and \\ backslash' } });
         const [datagram] = await sidecar.receiver.waitFor(1);
@@ -312,5 +315,124 @@ describe("nginx sidecar (real nginx on loopback)", function () {
                 ["https", "sp.example.test", "200"],
             ],
         );
+    });
+});
+
+describe("access-log transport and shutdown (real nginx, LuaJIT receiver as fluent-bit)", function () {
+    this.timeout(30_000);
+    const cleanups: (() => Promise<void>)[] = [];
+    const dirs: string[] = [];
+
+    before(() => requireBinaries("nginx", "luajit"));
+
+    afterEach(async () => {
+        for (const cleanup of cleanups.splice(0).reverse()) {
+            await cleanup().catch(() => undefined);
+        }
+        for (const dir of dirs.splice(0)) {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    /** The production record shape: two logged cookies, a phone's user agent, a referer (~760 bytes a record). */
+    const gateway = testGateway((g) => (g.accessLog = { cookies: ["user_session_id", "ab_group"] }));
+    const headers = {
+        host: PC,
+        "x-forwarded-for": "203.0.113.7",
+        "user-agent":
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+        referer: "https://pc.example.test/watch/lv1",
+        cookie: "user_session_id=0123456789abcdef0123456789abcdef; ab_group=B",
+    };
+
+    async function start(syslog: "udp" | "unix", extra: { shutdownTimeoutSeconds?: number; upstreamDelayMs?: number } = {}) {
+        const dir = mkdtempSync(join(tmpdir(), "access-log-"));
+        dirs.push(dir);
+        const ports = await loopbackPorts();
+        const layout = loopbackLayout(dir, ports, syslog === "unix" ? { unixPath: join(dir, "sidecar-nginx", "sys-log.sock") } : undefined);
+        // istio-proxy's stand-in, answering after upstreamDelayMs.
+        const server = http.createServer((request, response) => {
+            request.resume();
+            setTimeout(() => response.end("ok"), extra.upstreamDelayMs ?? 0);
+        });
+        await new Promise<void>((resolve) => server.listen(ports.proxyHttpPort, "127.0.0.1", resolve));
+        cleanups.push(
+            () =>
+                new Promise((resolve) => {
+                    server.closeAllConnections();
+                    server.close(() => resolve());
+                }),
+        );
+        const sidecar = await startSidecarNginx({
+            gateway,
+            hosts: TEST_HOSTS,
+            layout,
+            dir,
+            shutdownTimeoutSeconds: extra.shutdownTimeoutSeconds,
+        });
+        cleanups.push(() => sidecar.stop());
+        return { sidecar, layout };
+    }
+
+    /** `count` requests, 10 at a time, while the receiver does not read; then it reads again. Returns the records received. */
+    async function whileStalled(sidecar: SidecarNginx, layout: SidecarLayout, count: number): Promise<Record<string, string>[]> {
+        await sidecar.receiver.pause();
+        for (let i = 0; i < count; i += 10) {
+            const batch = Array.from({ length: Math.min(10, count - i) }, (_, k) =>
+                httpGet({ port: layout.httpPort, path: `/watch/lv${i + k}?ref=top`, headers }),
+            );
+            for (const response of await Promise.all(batch)) {
+                assert.equal(response.status, 200);
+            }
+        }
+        await sidecar.receiver.resume();
+        await sleep(500);
+        return sidecar.receiver.datagrams.map(accessLogRecord);
+    }
+
+    // The rated load (1000 requests/s per pod) for the stall the pipeline is sized for (0.1 s).
+    const stalledRecords = 1000 * 0.1;
+
+    it("keeps every record of a 100 ms reader stall at the rated load over loopback UDP (the pod's transport)", async () => {
+        const { sidecar, layout } = await start("udp");
+        assert.equal(sidecar.receiver.receiveBufferBytes, 425984, "2 × the node's default net.core.rmem_max (212992)");
+        const records = await whileStalled(sidecar, layout, stalledRecords);
+        assert.equal(records.length, 100, "no record lost");
+        assert.equal(new Set(records.map((r) => r.request_id)).size, 100, "each request once");
+        assert.ok(records.every((r) => r.cookie_ab_group === "B" && r.uri.startsWith("/watch/lv")));
+        assert.doesNotMatch(sidecar.errors(), /send\(\) to syslog failed/);
+    });
+
+    it("loses all but ~10 of the same records on the seed's unix datagram socket (net.unix.max_dgram_qlen)", async () => {
+        const { sidecar, layout } = await start("unix");
+        const records = await whileStalled(sidecar, layout, stalledRecords);
+        assert.ok(records.length >= 10 && records.length <= 12, `the queue's 10 (and a datagram in flight), got ${records.length}`);
+        const failures = sidecar.errors().match(/send\(\) to syslog failed/g) ?? [];
+        assert.equal(failures.length, 100 - records.length, "one nginx warning per lost record");
+    });
+
+    it("logs a request that finishes after nginx got its stop signal: the reader must outlive nginx's drain", async () => {
+        const { sidecar, layout } = await start("udp", { upstreamDelayMs: 800 });
+        const response = httpGet({ port: layout.httpPort, path: "/slow", headers });
+        await sleep(200);
+        const quitAt = Date.now();
+        const exited = sidecar.quit().then(() => Date.now());
+        assert.equal((await response).status, 200, "the in-flight request is finished");
+        const [record] = (await sidecar.receiver.waitFor(1)).map(accessLogRecord);
+        assert.equal(record.uri, "/slow");
+        assert.equal(record.status, "200");
+        assert.ok((await exited) - quitAt >= 500, "nginx exits only after the request, so the record is written during its drain");
+    });
+
+    it("closes a request still open at worker_shutdown_timeout, so nginx exits before istio-proxy stops", async () => {
+        const { sidecar, layout } = await start("udp", { shutdownTimeoutSeconds: 1, upstreamDelayMs: 10_000 });
+        assert.match(sidecar.conf, /^worker_shutdown_timeout 1s;$/m);
+        const response = httpGet({ port: layout.httpPort, path: "/stuck", headers }).catch((error: Error) => error);
+        await sleep(200);
+        const quitAt = Date.now();
+        await sidecar.quit();
+        const took = Date.now() - quitAt;
+        assert.ok(took >= 900 && took < 5000, `nginx exited ${took} ms after SIGQUIT (timeout 1 s)`);
+        assert.ok((await response) instanceof Error, "the stuck request was closed");
     });
 });

@@ -354,6 +354,11 @@ describe("network of the stack's own", () => {
             "network-id",
         );
         assert.equal(result.outputs.vpcId, "network-id");
+        // The AWS Load Balancer Controller is told the created VPC.
+        const controller = resourcesOfType(result, "kubernetes:helm.sh/v3:Release").find((r) =>
+            r.name.includes("aws-load-balancer-controller"),
+        );
+        assert.equal((controller?.inputs.values as Record<string, unknown> | undefined)?.vpcId, "network-id");
     });
 
     it("routes every AZ through one NAT gateway when natGateways is single", async () => {

@@ -259,14 +259,9 @@ describe("static assets: the upload identity of each service", () => {
             ["static-assets-pc-web-upload", "static-assets-sp-web-upload"],
         );
         for (const role of uploadRoles) {
+            // A trust policy names no Resource (IAM refuses one there).
             assert.deepEqual(policyOf(role, "assumeRolePolicy").Statement, [
-                {
-                    Sid: "EksPodIdentity",
-                    Effect: "Allow",
-                    Principal: { Service: "pods.eks.amazonaws.com" },
-                    Action: ["sts:AssumeRole", "sts:TagSession"],
-                    Resource: "*",
-                },
+                { Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] },
             ]);
         }
         const attached = resourcesOfType(result, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) =>
@@ -275,10 +270,17 @@ describe("static assets: the upload identity of each service", () => {
         assert.deepEqual(attached, []);
     });
 
-    it("is bound to the Job's ServiceAccount in the app namespace through EKS Pod Identity", async () => {
+    it("is bound to the Job's ServiceAccount in the app namespace through EKS Pod Identity, once the agent runs", async () => {
         const result = await runStack("dev");
+        const association = findResource(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "static-assets-pc-web-upload");
+        assert.ok(
+            association.dependencies.includes(findResource(result, "aws:eks/addon:Addon", "frontend-dev-eks-pod-identity-agent").urn),
+            "the association waits for the eks-pod-identity-agent add-on",
+        );
         assert.deepEqual(
-            resourcesOfType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => [a.name, a.inputs]),
+            resourcesOfType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                .filter((a) => a.name.startsWith("static-assets-"))
+                .map((a) => [a.name, a.inputs]),
             [
                 [
                     "static-assets-pc-web-upload",

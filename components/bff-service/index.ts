@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_DEFAULTS, ServiceConfig } from "../config";
-import { createKubeObject } from "../shared";
+import { createKubeObject, inheritedDependsOn } from "../shared";
 import { allObjects, renderBffService, RenderedService } from "./render";
 import { ServiceContext } from "./workload";
 
@@ -41,8 +41,11 @@ export class BffService extends pulumi.ComponentResource {
         this.rendered = renderBffService(args.service, args);
         this.workloadName = this.rendered.names.workload;
         const objects = allObjects(this.rendered);
+        const inherited = inheritedDependsOn(opts);
         // The pods read the ConfigMaps at start: create those first.
-        const configMaps = objects.filter((o) => o.kind === "ConfigMap").map((o) => createKubeObject(o, { parent: this }));
+        const configMaps = objects
+            .filter((o) => o.kind === "ConfigMap")
+            .map((o) => createKubeObject(o, { parent: this, dependsOn: inherited }));
         // The release's static files are uploaded before its pods serve pages that name them: the
         // workload waits for the upload Job (Pulumi waits for a Job to complete), the Job for its identity.
         const upload = this.rendered.staticUpload;
@@ -52,7 +55,11 @@ export class BffService extends pulumi.ComponentResource {
                 : [
                       createKubeObject(upload.job, {
                           parent: this,
-                          dependsOn: [createKubeObject(upload.serviceAccount, { parent: this }), ...(args.uploadDependsOn ?? [])],
+                          dependsOn: [
+                              ...inherited,
+                              createKubeObject(upload.serviceAccount, { parent: this, dependsOn: inherited }),
+                              ...(args.uploadDependsOn ?? []),
+                          ],
                           // pulumi-kubernetes waits for a Job's Complete condition for 10 minutes by default
                           // (https://www.pulumi.com/registry/packages/kubernetes/api-docs/batch/v1/job/): give it
                           // the Job's own deadline and a minute, so Kubernetes, not Pulumi, decides a slow upload.
@@ -61,7 +68,8 @@ export class BffService extends pulumi.ComponentResource {
                   ];
         const uploadObjects = new Set(upload === undefined ? [] : [upload.job, upload.serviceAccount]);
         for (const object of objects.filter((o) => o.kind !== "ConfigMap" && !uploadObjects.has(o))) {
-            const dependsOn = object === this.rendered.workload ? [...configMaps, ...uploadJob] : configMaps;
+            const dependsOn =
+                object === this.rendered.workload ? [...inherited, ...configMaps, ...uploadJob] : [...inherited, ...configMaps];
             createKubeObject(object, { parent: this, dependsOn });
         }
         this.registerOutputs({});

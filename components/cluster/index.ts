@@ -86,6 +86,13 @@ export class EksCluster extends pulumi.ComponentResource {
     /** Provider for objects applied to the cluster directly. */
     readonly provider: k8s.Provider;
     readonly nodeGroups: aws.eks.NodeGroup[];
+    /** Node groups by their `node-role`. */
+    readonly nodeGroupsByRole: Record<string, aws.eks.NodeGroup[]> = {};
+    readonly clusterArn: pulumi.Output<string>;
+    /** EKS managed add-ons: vpc-cni, kube-proxy, eks-pod-identity-agent, coredns. */
+    readonly managedAddons: Record<string, aws.eks.Addon> = {};
+    /** Ingress rules of the cluster security group that let the deployer reach the API on 443. */
+    readonly deployerAccess: aws.vpc.SecurityGroupIngressRule[];
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bff-platform:cluster:EksCluster", name, {}, opts);
@@ -144,6 +151,56 @@ export class EksCluster extends pulumi.ComponentResource {
             );
         });
 
+        // Who runs `pulumi up` reaches the (private) endpoint through the cluster security group,
+        // which EKS creates and which otherwise admits only itself.
+        const clusterSecurityGroupId = eksCluster.vpcConfig.clusterSecurityGroupId;
+        this.deployerAccess = [
+            ...cluster.deployerCidrs.map((cidrIpv4, i) => ({ key: `cidr-${i}`, source: { cidrIpv4 }, what: cidrIpv4 })),
+            ...cluster.deployerSecurityGroupIds.map((referencedSecurityGroupId, i) => ({
+                key: `sg-${i}`,
+                source: { referencedSecurityGroupId },
+                what: referencedSecurityGroupId,
+            })),
+        ].map(
+            ({ key, source, what }) =>
+                new aws.vpc.SecurityGroupIngressRule(
+                    `${name}-deployer-${key}`,
+                    {
+                        securityGroupId: clusterSecurityGroupId,
+                        ipProtocol: "tcp",
+                        fromPort: 443,
+                        toPort: 443,
+                        description: `pulumi up from ${what} to the Kubernetes API`,
+                        ...source,
+                        tags,
+                    },
+                    parent,
+                ),
+        );
+
+        // EKS managed add-ons (https://docs.aws.amazon.com/eks/latest/userguide/eks-add-ons.html).
+        // No addonVersion: EKS installs its default version for the cluster's Kubernetes version.
+        // OVERWRITE takes over the self-managed copies a new cluster starts with.
+        const managedAddon = (addonName: string, configurationValues?: object, dependsOn: pulumi.Resource[] = []) =>
+            new aws.eks.Addon(
+                `${name}-${addonName}`,
+                {
+                    clusterName: eksCluster.name,
+                    addonName,
+                    resolveConflictsOnCreate: "OVERWRITE",
+                    resolveConflictsOnUpdate: "OVERWRITE",
+                    configurationValues: configurationValues === undefined ? undefined : JSON.stringify(configurationValues),
+                    tags,
+                },
+                { ...parent, dependsOn },
+            );
+        // Network policy enforcement: the NetworkPolicies this program writes do nothing without it.
+        // The key and its string value are the vpc-cni add-on's configuration schema
+        // (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html).
+        this.managedAddons["vpc-cni"] = managedAddon("vpc-cni", { enableNetworkPolicy: "true" });
+        this.managedAddons["kube-proxy"] = managedAddon("kube-proxy");
+        this.managedAddons["eks-pod-identity-agent"] = managedAddon("eks-pod-identity-agent");
+
         const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), tags }, parent);
         const nodePolicies = NODE_POLICIES.map(
             (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-node-${i}`, { role: nodeRole.name, policyArn }, parent),
@@ -176,7 +233,8 @@ export class EksCluster extends pulumi.ComponentResource {
                     },
                     {
                         ...parent,
-                        dependsOn: nodePolicies,
+                        // Nodes join with the network policy agent configured and kube-proxy in place.
+                        dependsOn: [...nodePolicies, this.managedAddons["vpc-cni"], this.managedAddons["kube-proxy"]],
                         // The Cluster Autoscaler owns the desired size once the group exists.
                         ignoreChanges: ["scalingConfig.desiredSize"],
                         // A new group (new name prefix) comes up before the old one goes.
@@ -185,7 +243,14 @@ export class EksCluster extends pulumi.ComponentResource {
                 ),
         );
 
+        for (const [i, pool] of args.nodePools.entries()) {
+            (this.nodeGroupsByRole[pool.role] ??= []).push(this.nodeGroups[i]);
+        }
+        // CoreDNS is a Deployment: it becomes healthy only once nodes exist.
+        this.managedAddons.coredns = managedAddon("coredns", undefined, this.nodeGroups);
+
         this.clusterName = eksCluster.name;
+        this.clusterArn = eksCluster.arn;
         this.kubeconfig = pulumi.secret(
             kubeconfigFor({
                 name: eksCluster.name,
@@ -197,7 +262,8 @@ export class EksCluster extends pulumi.ComponentResource {
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-            { ...parent, dependsOn: this.nodeGroups },
+            // Its first call needs nodes (webhooks) and the deployer's network path to the endpoint.
+            { ...parent, dependsOn: [...this.nodeGroups, ...this.deployerAccess] },
         );
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig });
     }

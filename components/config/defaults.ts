@@ -251,7 +251,7 @@ export const DEFAULTS = {
 
 /**
  * The ingress gateway and its access-log sidecars (SYSTEM.md §4): pinned images, their default
- * sizing, the access-log location and cert-manager. One place to bump a sidecar or the chart.
+ * sizing and the access-log location. One place to bump a sidecar (cert-manager is an add-on: components/addons).
  */
 export const GATEWAY_DEFAULTS = {
     /**
@@ -273,20 +273,24 @@ export const GATEWAY_DEFAULTS = {
      * no user at all).
      */
     sidecarUid: UIDS.gatewaySidecars,
-    /** Per-container requests and limits, istio-proxy's on its container (the gateway injection template ignores the proxy annotations). */
+    /**
+     * Per-container requests and limits, istio-proxy's on its container (the gateway injection
+     * template ignores the proxy annotations). fluent-bit's are derived from `ratedRequestsPerSecond`
+     * (components/ingress-gateway/fluent-bit.ts).
+     */
     resources: {
         proxy: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } },
         nginx: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-        /** The seed's figures: requests equal limits. */
-        fluentBit: { requests: { cpu: "150m", memory: "128Mi" }, limits: { cpu: "150m", memory: "128Mi" } },
     },
+    /**
+     * Requests/s one gateway pod is rated for: its access log keeps every record up to this load
+     * (measured by `npm run bench`), and fluent-bit's CPU request and socket buffer are sized for it.
+     */
+    ratedRequestsPerSecond: 1000,
     /** Time zone of the access log's dated directories (the handbook's nginx ran with TZ=Asia/Tokyo). */
     accessLogTimeZone: "Asia/Tokyo",
     /** Directory on the gateway node where fluent-bit writes the access log (read by the node's fluentd). */
     accessLogHostPath: "/var/log/istio-ingressgateway",
-    /** cert-manager Helm chart installed by @pulumi/kubernetes-cert-manager. */
-    certManagerChartVersion: "v1.18.2",
-    certManagerNamespace: "cert-manager",
     acmeServer: "https://acme-v02.api.letsencrypt.org/directory",
 } as const;
 

@@ -73,7 +73,13 @@ export const gatewaySchema = z.strictObject({
     serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
     /** Annotations of the gateway's Service (load balancer controller settings). */
     serviceAnnotations: z.record(z.string(), z.string()).default({}),
-    /** Requests and limits per container; defaults in GATEWAY_DEFAULTS.resources. */
+    /**
+     * Requests/s one gateway pod is rated for (default 1000): the access log keeps every record up
+     * to it, fluent-bit's CPU request and receive buffer are derived from it, and the HPA should
+     * scale out before a pod reaches it.
+     */
+    ratedRequestsPerSecond: positiveInt.default(GATEWAY_DEFAULTS.ratedRequestsPerSecond),
+    /** Requests and limits per container; defaults in GATEWAY_DEFAULTS.resources (fluent-bit: from ratedRequestsPerSecond). */
     resources: sidecarResourcesSchema.default({}),
     accessLog: z
         .strictObject({

@@ -1,3 +1,4 @@
+export * from "./addons";
 export * from "./defaults";
 export * from "./fields";
 export * from "./gateway";

@@ -5,6 +5,7 @@
  * here so that a bad config fails before a single resource is registered.
  */
 import { z } from "zod";
+import { addonsSchema, checkAddons, deployerAccessFields } from "./addons";
 import { DEFAULTS } from "./defaults";
 import { checkUnique, kubeName, nonNegativeInt, positiveInt, Report } from "./fields";
 import { checkGateways, gatewaySchema, timeZone } from "./gateway";
@@ -38,6 +39,7 @@ const clusterSchema = z.strictObject({
     adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "must be an IAM role ARN" })).default([]),
     /** Control-plane log types sent to CloudWatch. */
     logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default([...DEFAULTS.clusterLogTypes]),
+    ...deployerAccessFields,
 });
 
 export const NODE_ROLES = ["gateway", "worker", "system"] as const;
@@ -113,6 +115,7 @@ export const stackConfigSchema = z
         cost: costSchema.default({}),
         /** A VPC of the stack's own (`create: true`) instead of `cluster.vpcId` and `cluster.privateSubnetIds`. Default: none. */
         network: networkSchema.optional(),
+        addons: addonsSchema,
     })
     .superRefine(checkCrossReferences);
 
@@ -155,6 +158,7 @@ function checkCrossReferences(config: StackConfig, ctx: z.RefinementCtx<StackCon
         }),
     );
     checkPlatform(config, report);
+    checkAddons(config, report);
     checkRateLimits(config.rateLimits, config.backends, report, {
         services: config.services,
         gateways: config.gateways,

@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { createKubeObject } from "../shared";
+import { createKubeObject, inheritedDependsOn } from "../shared";
 import { APPLICATIONS_APP, appProject, childApplication, DeliveredApp, rootApplication } from "./argocd";
 
 export * from "./argocd";
@@ -26,10 +26,13 @@ export function appManifestDirectory(delivery: StackConfig["delivery"], environm
 export class DeliveryTargets extends pulumi.ComponentResource {
     private readonly args: DeliveryTargetsArgs;
     private readonly renderProviders = new Map<string, k8s.Provider>();
+    /** The component's `dependsOn` (Argo CD when the stack installs it), for the Applications. */
+    private readonly inherited: pulumi.Input<pulumi.Resource>[];
 
     constructor(name: string, args: DeliveryTargetsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bff-platform:delivery:DeliveryTargets", name, {}, opts);
         this.args = args;
+        this.inherited = inheritedDependsOn(opts);
         this.registerOutputs({});
     }
 
@@ -64,11 +67,11 @@ export class DeliveryTargets extends pulumi.ComponentResource {
         if (config.delivery.mode !== "argocd") {
             return;
         }
-        const project = createKubeObject(appProject(apps, config), { parent: this, provider: clusterProvider });
+        const project = createKubeObject(appProject(apps, config), { parent: this, provider: clusterProvider, dependsOn: this.inherited });
         const childProvider = this.providerFor(APPLICATIONS_APP);
         for (const app of apps) {
-            createKubeObject(childApplication(app, config), { parent: this, provider: childProvider });
+            createKubeObject(childApplication(app, config), { parent: this, provider: childProvider, dependsOn: this.inherited });
         }
-        createKubeObject(rootApplication(config), { parent: this, provider: clusterProvider, dependsOn: [project] });
+        createKubeObject(rootApplication(config), { parent: this, provider: clusterProvider, dependsOn: [...this.inherited, project] });
     }
 }

@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GlobalRateLimitConfig, elasticacheOf } from "../config";
-import { createKubeObject } from "../shared";
+import { createKubeObject, inheritedDependsOn } from "../shared";
 import { pathRegexWarning } from "./descriptors";
 import { createElastiCacheRedis, ElastiCacheRedis } from "./elasticache";
 import { GlobalRateLimitContext, REDIS_SECRET_KEYS, renderGlobalRateLimit, RenderedGlobalRateLimit } from "./render";
@@ -46,9 +46,10 @@ export class GlobalRateLimit extends pulumi.ComponentResource {
                 void pulumi.log.warn(`rateLimits.global.limits[${l}].pathRegex: ${warning}`, this);
             }
         });
-        const parent = { parent: this };
+        const inherited = inheritedDependsOn(opts);
+        const parent = { parent: this, dependsOn: inherited };
 
-        const before: pulumi.Resource[] = [createKubeObject(rendered.configMap, parent)];
+        const before: pulumi.Input<pulumi.Resource>[] = [...inherited, createKubeObject(rendered.configMap, parent)];
         for (const object of rendered.redis) {
             before.push(createKubeObject(object, parent));
         }
@@ -62,7 +63,7 @@ export class GlobalRateLimit extends pulumi.ComponentResource {
                 this,
             );
             this.elastiCache = redis;
-            before.push(connectionSecret(rendered, redis, this));
+            before.push(connectionSecret(rendered, redis, this, inherited));
         }
         createKubeObject(rendered.deployment, { parent: this, dependsOn: before });
         for (const object of [rendered.service, rendered.podDisruptionBudget, rendered.networkPolicy, ...rendered.envoyFilters]) {
@@ -77,7 +78,12 @@ export class GlobalRateLimit extends pulumi.ComponentResource {
  * rendered into the Argo CD directory; the typed class keeps `data` and `stringData` secret in the
  * state, and the reviewed output shows them masked.
  */
-function connectionSecret(rendered: RenderedGlobalRateLimit, redis: ElastiCacheRedis, parent: pulumi.Resource): pulumi.CustomResource {
+function connectionSecret(
+    rendered: RenderedGlobalRateLimit,
+    redis: ElastiCacheRedis,
+    parent: pulumi.Resource,
+    dependsOn: pulumi.Input<pulumi.Resource>[],
+): pulumi.CustomResource {
     const { names, labels } = rendered;
     return new k8s.core.v1.Secret(
         names.redisSecret,
@@ -86,6 +92,6 @@ function connectionSecret(rendered: RenderedGlobalRateLimit, redis: ElastiCacheR
             type: "Opaque",
             stringData: { [REDIS_SECRET_KEYS.url]: redis.url, [REDIS_SECRET_KEYS.auth]: redis.authToken },
         },
-        { parent },
+        { parent, dependsOn },
     );
 }

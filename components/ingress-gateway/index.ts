@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GatewayConfig } from "../config";
-import { createKubeObject } from "../shared";
+import { createKubeObject, inheritedDependsOn } from "../shared";
 import { GatewayContext, renderIngressGateway, RenderedGateway } from "./render";
 
 export * from "./fluent-bit";
@@ -20,7 +20,10 @@ export interface IngressGatewayArgs extends GatewayContext {
     gateway: GatewayConfig;
     /** Provider of the cluster itself: cluster-scoped objects (the ClusterIssuer) go there. */
     clusterProvider: k8s.Provider;
-    /** cert-manager's installation: its CRDs must exist before issuers and certificates. */
+    /**
+     * cert-manager's release (components/addons): its CRDs must exist before issuers and
+     * certificates. Absent when the stack's add-ons leave cert-manager to the cluster's owners.
+     */
     certManager?: pulumi.Resource;
     /**
      * `istioOperator` mode installed with istioctl: a provider that only writes the IstioOperator
@@ -40,8 +43,9 @@ export class IngressGateway extends pulumi.ComponentResource {
         super("bff-platform:gateway:IngressGateway", name, {}, opts);
         const rendered = renderIngressGateway(args.gateway, args);
         this.rendered = rendered;
-        const parent = { parent: this };
-        const certManager = args.certManager === undefined ? [] : [args.certManager];
+        const inherited = inheritedDependsOn(opts);
+        const parent = { parent: this, dependsOn: inherited };
+        const certManager = [...inherited, ...(args.certManager === undefined ? [] : [args.certManager])];
 
         const configMaps = rendered.configMaps.map((object) => createKubeObject(object, parent));
         for (const object of rendered.gateways) {
@@ -55,12 +59,12 @@ export class IngressGateway extends pulumi.ComponentResource {
             createKubeObject(object, { parent: this, dependsOn: [...certManager, ...issuer] });
         }
         for (const object of rendered.workload) {
-            createKubeObject(object, { parent: this, dependsOn: object.kind === "Deployment" ? configMaps : [] });
+            createKubeObject(object, { parent: this, dependsOn: [...inherited, ...(object.kind === "Deployment" ? configMaps : [])] });
         }
         if (rendered.istioOperator !== undefined) {
             createKubeObject(rendered.istioOperator, {
                 parent: this,
-                dependsOn: configMaps,
+                dependsOn: [...inherited, ...configMaps],
                 ...(args.istioOperatorProvider === undefined ? {} : { provider: args.istioOperatorProvider }),
             });
         }

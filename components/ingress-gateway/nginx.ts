@@ -1,6 +1,6 @@
 /**
  * The nginx sidecar's configuration (SYSTEM.md §4, handbook §10.2.1): nginx is the gateway pod's
- * first hop. It writes the JSON access log to syslog over the unix socket fluent-bit reads, finds
+ * first hop. It writes the JSON access log to syslog over loopback UDP to fluent-bit, finds
  * the client address behind the load balancer, optionally limits the rate (leaky bucket) and
  * mirrors GET requests to a shadow upstream, serves error pages when istio-proxy cannot answer, and
  * forwards everything to istio-proxy's Gateway listeners over loopback.
@@ -28,8 +28,8 @@ export interface SidecarLayout {
     proxyHttpPort: number;
     /** istio-proxy's HTTPS Gateway listener: nginx re-encrypts HTTPS traffic to it. */
     proxyHttpsPort: number;
-    /** The unix datagram socket fluent-bit listens on (the seed's path), in an emptyDir shared by both sidecars. */
-    socketPath: string;
+    /** Where nginx sends the access log and fluent-bit receives it (see {@link SyslogTarget}). */
+    syslog: SyslogTarget;
     /** Temporary files (request bodies, buffered responses): an emptyDir. */
     cacheDir: string;
     /** nginx's pid file directory: an emptyDir (the root filesystem is read-only). */
@@ -40,6 +40,31 @@ export interface SidecarLayout {
     tlsDir: string;
 }
 
+/**
+ * The access log's transport from nginx to fluent-bit, one syslog datagram per request.
+ *
+ * - `udpPort` (the pod's): UDP on 127.0.0.1. The datagrams wait in the receiving socket's buffer,
+ *   in bytes: `Receive_Buffer_Size` of fluent-bit's syslog input sets SO_RCVBUF, which Linux caps
+ *   at net.core.rmem_max (212992 by default) and doubles; ~400 nginx records fit at that default
+ *   (measured by `npm run bench`, bench/access-log.ts).
+ * - `unixPath` (the seed's): a unix datagram socket queues at most net.unix.max_dgram_qlen
+ *   datagrams (10 by default, whatever the buffer size), and that sysctl is not on Kubernetes'
+ *   safe list: a reader that stalls for a few milliseconds loses records. Kept for the tests that
+ *   show the difference.
+ *
+ * In both cases nginx never blocks on the log: a datagram that does not fit is dropped (for unix,
+ * nginx logs "send() to syslog failed"; for UDP the kernel counts it in UDP RcvbufErrors).
+ */
+export type SyslogTarget = { udpPort: number } | { unixPath: string };
+
+/** fluent-bit's syslog input port (its default, 5140), on 127.0.0.1 of the pod. */
+export const SYSLOG_UDP_PORT = 5140;
+
+/** The `server=` parameter of nginx's `access_log syslog:`. */
+export function syslogServer(target: SyslogTarget): string {
+    return "udpPort" in target ? `127.0.0.1:${target.udpPort}` : `unix:${target.unixPath}`;
+}
+
 /** The layout in the gateway pod. */
 export const POD_LAYOUT: SidecarLayout = {
     listenHost: "",
@@ -48,17 +73,12 @@ export const POD_LAYOUT: SidecarLayout = {
     healthPort: 8082,
     proxyHttpPort: 33000,
     proxyHttpsPort: 33443,
-    socketPath: "/tmp/sidecar-nginx/sys-log.sock",
+    syslog: { udpPort: SYSLOG_UDP_PORT },
     cacheDir: "/var/cache/nginx",
     pidDir: "/var/run/nginx",
     errorPagesDir: "/usr/share/nginx/errors",
     tlsDir: "/etc/nginx-tls",
 };
-
-/** Directory of the unix socket, mounted by both sidecars. */
-export function socketDirectory(layout: SidecarLayout): string {
-    return layout.socketPath.slice(0, layout.socketPath.lastIndexOf("/"));
-}
 
 /** File names of the error pages in their ConfigMap. */
 export const ERROR_PAGE_FILES = { serverError: "50x.html", tooManyRequests: "429.html" } as const;
@@ -226,11 +246,16 @@ export interface NginxConfInput {
     hosts: HostConfig[];
     /** Worker processes: one per CPU of the nginx container's limit. */
     workerProcesses: number;
+    /**
+     * nginx's `worker_shutdown_timeout`: after SIGQUIT, requests still open this long are closed,
+     * so nginx exits before istio-proxy stops (see shutdownPlan). Default: none (nginx waits).
+     */
+    shutdownTimeoutSeconds?: number;
     layout?: SidecarLayout;
 }
 
 /** The whole nginx.conf of the sidecar. */
-export function renderNginxConf({ gateway, hosts, workerProcesses, layout = POD_LAYOUT }: NginxConfInput): string {
+export function renderNginxConf({ gateway, hosts, workerProcesses, shutdownTimeoutSeconds, layout = POD_LAYOUT }: NginxConfInput): string {
     const http: string[] = [
         "server_tokens off;",
         `client_body_temp_path ${layout.cacheDir}/client_temp;`,
@@ -274,9 +299,9 @@ export function renderNginxConf({ gateway, hosts, workerProcesses, layout = POD_
         "}",
         "",
         `log_format json_access_format escape=json '${logFormat(gateway)}';`,
-        // The handbook's access log: syslog over the unix socket fluent-bit reads (nohostname: the
-        // pod is known from the file's location; tag: the syslog ident).
-        `access_log syslog:server=unix:${layout.socketPath},nohostname,tag=nginx json_access_format;`,
+        // The handbook's access log over syslog, to fluent-bit on loopback UDP (see SyslogTarget for
+        // why not the seed's unix socket). nohostname: the pod is in the file's name; tag: the ident.
+        `access_log syslog:server=${syslogServer(layout.syslog)},nohostname,tag=nginx json_access_format;`,
         "",
         "upstream istio_proxy_http {",
         `    server 127.0.0.1:${layout.proxyHttpPort};`,
@@ -394,6 +419,7 @@ export function renderNginxConf({ gateway, hosts, workerProcesses, layout = POD_
     const lines = [
         "# Generated by components/ingress-gateway: the gateway's first hop, in front of istio-proxy.",
         `worker_processes ${workerProcesses};`,
+        ...(shutdownTimeoutSeconds === undefined ? [] : [`worker_shutdown_timeout ${shutdownTimeoutSeconds}s;`]),
         `pid ${layout.pidDir}/nginx.pid;`,
         "error_log stderr warn;",
         "",

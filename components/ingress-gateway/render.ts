@@ -12,7 +12,7 @@
  * cert-manager ClusterIssuer and one Certificate per host.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig, UIDS } from "../config";
+import { DEFAULTS, GATEWAY_DEFAULTS, GatewayConfig, HostConfig, hostGatewayName, ResourcesConfig, SERVICE_DEFAULTS, UIDS } from "../config";
 import {
     assertName,
     childName,
@@ -31,14 +31,19 @@ import {
 } from "../shared";
 import {
     FLUENT_BIT_CONFIG_DIR,
+    FLUENT_BIT_GRACE_SECONDS,
     FLUENT_BIT_HTTP_PORT,
+    FLUENT_BIT_STORAGE_DIR,
+    fluentBitBufferMi,
+    fluentBitResources,
     LOG_OUTPUT_DIR,
     LUA_SCRIPT,
+    POD_NAME_ENV,
     renderFluentBitConf,
     renderLuaScript,
     renderParsersConf,
 } from "./fluent-bit";
-import { errorPages, POD_LAYOUT, renderNginxConf, socketDirectory } from "./nginx";
+import { errorPages, POD_LAYOUT, renderNginxConf } from "./nginx";
 
 type Container = k8s.types.input.core.v1.Container;
 type Volume = k8s.types.input.core.v1.Volume;
@@ -58,12 +63,56 @@ export const SERVICE_PORTS = { http: 80, https: 443 } as const;
 /** `app.kubernetes.io/component` of everything a gateway creates. */
 export const GATEWAY_COMPONENT = "gateway";
 
-/** Seconds nginx keeps serving after the pod leaves the Service's endpoints (SYSTEM.md §6). */
-const NGINX_PRESTOP_SECONDS = DEFAULTS.preStopSleepSeconds;
-/** fluent-bit outlives nginx's drain, so the last records still reach the socket. */
-const FLUENT_BIT_PRESTOP_SECONDS = NGINX_PRESTOP_SECONDS + 5;
-/** Covers the preStop sleeps, nginx's in-flight requests (60 s read timeout) and fluent-bit's flush (Grace 120). */
-const TERMINATION_GRACE_SECONDS = FLUENT_BIT_PRESTOP_SECONDS + 120 + 20;
+/** Seconds of a duration as Istio writes it ("500ms", "15s", "5m", "1h"), rounded up. */
+export function durationSeconds(duration: string): number {
+    const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+    if (match === null) {
+        throw new Error(`"${duration}" is not a duration such as "15s"`);
+    }
+    const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as "ms" | "s" | "m" | "h"];
+    return Math.ceil(Number(match[1]) * unit);
+}
+
+/**
+ * The gateway pod's shutdown, in seconds after the pod is deleted (README "Shutdown"):
+ *
+ * 1. nginx sleeps `nginxPreStopSeconds` (preStop) while the endpoints drop the pod, then gets
+ *    SIGQUIT (the image's STOPSIGNAL): it stops accepting, finishes its requests and exits; a
+ *    request still open after `nginxShutdownTimeoutSeconds` (nginx's worker_shutdown_timeout: the
+ *    longest route timeout + 5 s) is closed.
+ * 2. istio-proxy gets SIGTERM at once and keeps forwarding for `proxyDrainSeconds`
+ *    (`terminationDrainDuration`: "on SIGTERM istio-agent tells Envoy to start draining, sleeps
+ *    for it, then kills Envoy"; default 5 s, https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#ProxyConfig),
+ *    which ends after nginx has exited.
+ * 3. fluent-bit, a native sidecar (an init container with `restartPolicy: Always`), is stopped by
+ *    the kubelet only after nginx and istio-proxy have exited ("the kubelet postpones terminating
+ *    sidecar containers until the main application container has fully stopped",
+ *    https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/), so it reads every
+ *    record nginx wrote; then it flushes for up to Grace seconds.
+ * 4. `terminationGracePeriodSeconds` covers all of it.
+ */
+export function shutdownPlan(longestRequestSeconds: number) {
+    const nginxPreStopSeconds = DEFAULTS.preStopSleepSeconds;
+    const nginxShutdownTimeoutSeconds = longestRequestSeconds + 5;
+    const nginxExitSeconds = nginxPreStopSeconds + nginxShutdownTimeoutSeconds;
+    const proxyDrainSeconds = nginxExitSeconds + 5;
+    return {
+        nginxPreStopSeconds,
+        nginxShutdownTimeoutSeconds,
+        proxyDrainSeconds,
+        fluentBitGraceSeconds: FLUENT_BIT_GRACE_SECONDS,
+        terminationGracePeriodSeconds: proxyDrainSeconds + FLUENT_BIT_GRACE_SECONDS + 10,
+    };
+}
+
+export type ShutdownPlan = ReturnType<typeof shutdownPlan>;
+
+/**
+ * Pod annotation with istio-proxy's ProxyConfig: merged at injection, and read by pilot-agent from
+ * the pod's annotations file (/etc/istio/pod/annotations, Downward API) when it starts
+ * (istio/istio pilot/cmd/pilot-agent/config: ConstructProxyConfig), so it applies in both modes.
+ */
+export const PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
 
 /** Where the gateway goes and what it belongs to. */
 export interface GatewayContext {
@@ -71,6 +120,11 @@ export interface GatewayContext {
     hosts: HostConfig[];
     /** `app.kubernetes.io/part-of`. Default: `frontend`. */
     partOf?: string;
+    /**
+     * The longest route timeout (seconds) of the services this gateway routes to: the longest
+     * request nginx forwards. Default: the services' default timeout (15 s).
+     */
+    longestRequestSeconds?: number;
 }
 
 /** Every object of one gateway, as plain data ready to register. */
@@ -95,8 +149,14 @@ export interface RenderedGateway {
     workload: KubeObject[];
     /** istioOperator: the IstioOperator object. */
     istioOperator?: KubeObject;
-    /** The sidecars and volumes both modes add to the gateway pod. */
-    pod: { containers: Container[]; initContainers: Container[]; volumes: Volume[] };
+    /** The sidecars, volumes and shutdown settings both modes add to the gateway pod. */
+    pod: {
+        containers: Container[];
+        initContainers: Container[];
+        volumes: Volume[];
+        terminationGracePeriodSeconds: number;
+        annotations: Record<string, string>;
+    };
 }
 
 /** Names derived from the gateway's name. */
@@ -116,8 +176,9 @@ export function tlsSecretName(host: HostConfig): string {
     return assertName("dns1123Subdomain", `${hostGatewayName(host.hostname)}-tls`, `TLS Secret of host ${host.name}`);
 }
 
-function resourcesOf(gateway: GatewayConfig, container: keyof typeof GATEWAY_DEFAULTS.resources): ResourcesConfig {
-    const chosen = gateway.resources[container] ?? GATEWAY_DEFAULTS.resources[container];
+function resourcesOf(gateway: GatewayConfig, container: keyof typeof GATEWAY_DEFAULTS.resources | "fluentBit"): ResourcesConfig {
+    const chosen =
+        container === "fluentBit" ? fluentBitResources(gateway) : (gateway.resources[container] ?? GATEWAY_DEFAULTS.resources[container]);
     return { requests: { ...chosen.requests }, limits: { ...chosen.limits } };
 }
 
@@ -151,8 +212,8 @@ const VOLUMES = {
     errorPages: "sidecar-nginx-error-page",
     cache: "cache-volume",
     pid: "pid-volume",
-    socket: "nginx-unix-socket",
     fluentBitConf: "sidecar-fluent-bit",
+    fluentBitStorage: "sidecar-fluent-bit-storage",
     logOutput: "log-output-volume",
 } as const;
 
@@ -160,7 +221,7 @@ function tlsVolumeName(host: HostConfig): string {
     return childName(`TLS volume of host ${host.name}`, "tls", host.name);
 }
 
-function nginxContainer(gateway: GatewayConfig, hosts: HostConfig[]): Container {
+function nginxContainer(gateway: GatewayConfig, hosts: HostConfig[], shutdown: ShutdownPlan): Container {
     const layout = POD_LAYOUT;
     const probe = (periodSeconds: number) => ({
         httpGet: { path: "/healthz", port: "nginx-health" },
@@ -182,15 +243,13 @@ function nginxContainer(gateway: GatewayConfig, hosts: HostConfig[]): Container 
         readinessProbe: probe(5),
         livenessProbe: probe(10),
         // The image stops nginx with SIGQUIT (graceful); first let the endpoints update.
-        lifecycle: { preStop: { sleep: { seconds: NGINX_PRESTOP_SECONDS } } },
+        lifecycle: { preStop: { sleep: { seconds: shutdown.nginxPreStopSeconds } } },
         securityContext: sidecarSecurityContext(),
         volumeMounts: [
             { name: VOLUMES.nginxConf, mountPath: "/etc/nginx", readOnly: true },
             { name: VOLUMES.errorPages, mountPath: layout.errorPagesDir, readOnly: true },
             { name: VOLUMES.cache, mountPath: layout.cacheDir },
             { name: VOLUMES.pid, mountPath: layout.pidDir },
-            // nginx's syslog output (the seed's path), shared with fluent-bit.
-            { name: VOLUMES.socket, mountPath: socketDirectory(layout) },
             ...(gateway.tls === undefined
                 ? []
                 : hosts.map((host) => ({ name: tlsVolumeName(host), mountPath: `${layout.tlsDir}/${host.name}`, readOnly: true }))),
@@ -198,6 +257,11 @@ function nginxContainer(gateway: GatewayConfig, hosts: HostConfig[]): Container 
     };
 }
 
+/**
+ * fluent-bit as a native sidecar (an init container with `restartPolicy: Always`, Kubernetes 1.29+):
+ * the kubelet starts it before nginx (once its startup probe passes, so the UDP socket is bound
+ * before nginx sends) and stops it only after nginx and istio-proxy have exited.
+ */
 function fluentBitContainer(gateway: GatewayConfig): Container {
     const probe = (path: string) => ({
         httpGet: { path, port: "http-metrics" },
@@ -207,19 +271,23 @@ function fluentBitContainer(gateway: GatewayConfig): Container {
     return {
         name: CONTAINERS.fluentBit,
         image: GATEWAY_DEFAULTS.fluentBitImage,
-        // The Lua filter dates each record's directory in this time zone.
-        env: [{ name: "TZ", value: gateway.accessLog.timeZone }],
+        restartPolicy: "Always",
+        env: [
+            // The day of a record that did not parse is the day it was received, in this time zone.
+            { name: "TZ", value: gateway.accessLog.timeZone },
+            // Part of every file name: two gateway pods on one node never append to the same file.
+            { name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ],
         ports: [{ name: "http-metrics", containerPort: FLUENT_BIT_HTTP_PORT, protocol: "TCP" }],
+        startupProbe: { ...probe("/"), periodSeconds: 1, failureThreshold: 30 },
         readinessProbe: probe("/api/v1/metrics/prometheus"),
         livenessProbe: probe("/"),
         resources: containerResources(resourcesOf(gateway, "fluentBit")),
-        lifecycle: { preStop: { sleep: { seconds: FLUENT_BIT_PRESTOP_SECONDS } } },
         securityContext: sidecarSecurityContext(),
         volumeMounts: [
             { name: VOLUMES.fluentBitConf, mountPath: FLUENT_BIT_CONFIG_DIR, readOnly: true },
+            { name: VOLUMES.fluentBitStorage, mountPath: FLUENT_BIT_STORAGE_DIR },
             { name: VOLUMES.logOutput, mountPath: LOG_OUTPUT_DIR },
-            // fluent-bit creates the socket here; same uid as nginx, so nginx may write to it.
-            { name: VOLUMES.socket, mountPath: socketDirectory(POD_LAYOUT) },
         ],
     };
 }
@@ -260,9 +328,10 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
         { name: VOLUMES.errorPages, configMap: { name: names.errorPagesConfigMap } },
         { name: VOLUMES.cache, emptyDir: { sizeLimit: "1Gi" } },
         { name: VOLUMES.pid, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
-        // The unix socket needs no privilege: a shared emptyDir is enough (the seed ran both sidecars privileged).
-        { name: VOLUMES.socket, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
         { name: VOLUMES.fluentBitConf, configMap: { name: names.fluentBitConfigMap } },
+        // fluent-bit's filesystem buffer, in memory (tmpfs: counted in fluent-bit's memory limit):
+        // records it could not write yet survive a restart of the container.
+        { name: VOLUMES.fluentBitStorage, emptyDir: { medium: "Memory", sizeLimit: `${fluentBitBufferMi(gateway)}Mi` } },
         // The only hostPath: the node's fluentd ships these files (handbook §10.1.2).
         { name: VOLUMES.logOutput, hostPath: { path: gateway.accessLog.hostPath, type: "DirectoryOrCreate" } },
         ...(gateway.tls === undefined
@@ -270,7 +339,9 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
             : hosts.map((host) => ({
                   name: tlsVolumeName(host),
                   // Group-readable by the pod's fsGroup (the sidecars' gid): nginx reads the key, nobody else.
-                  secret: { secretName: tlsSecretName(host), defaultMode: 0o440 },
+                  // Optional: until cert-manager has issued the certificate the pod starts anyway and
+                  // serves HTTP; the kubelet fills the volume once the Secret exists (README, "TLS").
+                  secret: { secretName: tlsSecretName(host), defaultMode: 0o440, optional: true },
               }))),
     ];
 }
@@ -358,13 +429,21 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
     });
     const meta = (objectName: string) => ({ name: objectName, namespace, labels });
 
+    const shutdown = shutdownPlan(ctx.longestRequestSeconds ?? durationSeconds(SERVICE_DEFAULTS.timeout));
     const configData = {
-        [names.nginxConfigMap]: { "nginx.conf": renderNginxConf({ gateway, hosts, workerProcesses: nginxWorkerProcesses(gateway) }) },
+        [names.nginxConfigMap]: {
+            "nginx.conf": renderNginxConf({
+                gateway,
+                hosts,
+                workerProcesses: nginxWorkerProcesses(gateway),
+                shutdownTimeoutSeconds: shutdown.nginxShutdownTimeoutSeconds,
+            }),
+        },
         [names.errorPagesConfigMap]: errorPages(gateway),
         [names.fluentBitConfigMap]: {
-            "fluent-bit.conf": renderFluentBitConf(POD_LAYOUT),
+            "fluent-bit.conf": renderFluentBitConf(gateway),
             "parsers.conf": renderParsersConf(),
-            [LUA_SCRIPT]: renderLuaScript(gateway),
+            [LUA_SCRIPT]: renderLuaScript(),
         },
     };
     const configMaps: KubeObject[] = Object.entries(configData).map(([cmName, data]) => ({
@@ -376,9 +455,13 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
     const hash = contentHash(configData);
 
     const pod = {
-        containers: [nginxContainer(gateway, hosts), fluentBitContainer(gateway)],
-        initContainers: [logDirOwnerContainer()],
+        containers: [nginxContainer(gateway, hosts, shutdown)],
+        // log-dir-owner runs to completion first; then fluent-bit starts and keeps running.
+        initContainers: [logDirOwnerContainer(), fluentBitContainer(gateway)],
         volumes: volumes(gateway, hosts),
+        terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
+        // istio-proxy keeps forwarding until nginx has exited (Istio's default drain is 5 s).
+        annotations: { [PROXY_CONFIG_ANNOTATION]: `terminationDrainDuration: ${shutdown.proxyDrainSeconds}s\n` },
     };
 
     const tls = gateway.tls;
@@ -482,6 +565,8 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
             // istiod injects istio-proxy from its `gateway` template (image: auto below).
             "inject.istio.io/templates": "gateway",
             "kubectl.kubernetes.io/default-container": CONTAINERS.nginx,
+            // The drain settings of istio-proxy (proxy.istio.io/config) and the other pod annotations.
+            ...pod.annotations,
         });
         const podSpec: PodSpec = {
             serviceAccountName: name,
@@ -489,7 +574,7 @@ export function renderIngressGateway(gateway: GatewayConfig, ctx: GatewayContext
             containers: [proxyContainer(gateway), ...pod.containers],
             volumes: pod.volumes,
             ...placement(selector),
-            terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+            terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
             securityContext: podSecurityContext,
             // nginx and fluent-bit never call the API. istio-proxy does not use this token either: the
             // gateway injection template mounts its own projected `istio-token` (audience istio-ca) at
@@ -605,7 +690,7 @@ function renderIstioOperator(
                             resources: containerResources(proxy),
                             hpaSpec: hpaSpec(gateway, name),
                             podDisruptionBudget: { maxUnavailable: 1 },
-                            podAnnotations: { [CONTENT_HASH_ANNOTATION]: hash },
+                            podAnnotations: sortKeys({ [CONTENT_HASH_ANNOTATION]: hash, ...pod.annotations }),
                             securityContext: parts.podSecurityContext,
                             strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
                             service: {
@@ -629,7 +714,7 @@ function renderIstioOperator(
                                         // Istio's Deployment has no init containers: the list is set whole.
                                         { path: "spec.template.spec.initContainers", value: pod.initContainers },
                                         ...pod.volumes.map((value) => ({ path: "spec.template.spec.volumes[-1]", value })),
-                                        { path: "spec.template.spec.terminationGracePeriodSeconds", value: TERMINATION_GRACE_SECONDS },
+                                        { path: "spec.template.spec.terminationGracePeriodSeconds", value: pod.terminationGracePeriodSeconds },
                                         // As in gatewayInjection mode: istio-proxy uses its projected istio-token.
                                         { path: "spec.template.spec.automountServiceAccountToken", value: false },
                                         // The pods' version labels (not in `label`, which is also the

@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, hostGatewayName, PLATFORM_APPS, StackConfig } from "../config";
-import { createKubeObject, KubeObject, recommendedLabels } from "../shared";
+import { createKubeObject, inheritedDependsOn, KubeObject, recommendedLabels } from "../shared";
 
 /** `app.kubernetes.io/name` of the host routes: they form one app directory of their own. */
 export const HOST_ROUTES_APP = PLATFORM_APPS.hostRoutes;
@@ -65,7 +65,7 @@ export class HostRoutes extends pulumi.ComponentResource {
         super("bff-platform:routing:HostRoutes", name, {}, opts);
         this.objects = renderHostRoutes(args.config);
         for (const object of this.objects) {
-            createKubeObject(object, { parent: this });
+            createKubeObject(object, { parent: this, dependsOn: inheritedDependsOn(opts) });
         }
         this.registerOutputs({});
     }

@@ -57,3 +57,21 @@ export function createKubeObject(
     }
     return new k8s.apiextensions.CustomResource(logicalName, object as k8s.apiextensions.CustomResourceArgs, opts);
 }
+
+/**
+ * A component's own `dependsOn`, for its children: Pulumi records it on the component only, so
+ * children that must wait (and be deleted first) get it passed down explicitly.
+ */
+export function inheritedDependsOn(opts?: pulumi.ResourceOptions): pulumi.Input<pulumi.Resource>[] {
+    const own = opts?.dependsOn;
+    if (own === undefined) {
+        return [];
+    }
+    if (Array.isArray(own)) {
+        return own;
+    }
+    if (pulumi.Resource.isInstance(own)) {
+        return [own];
+    }
+    throw new Error("dependsOn of a component must be a resource or a list of resources");
+}

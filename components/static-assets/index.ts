@@ -15,7 +15,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_DEFAULTS, ServiceConfig, staticPrefix, StaticAssetsConfig } from "../config";
 import { staticUploadServiceAccount } from "../shared";
-import { bucketPolicy, POD_IDENTITY_TRUST, uploadPolicy } from "./policy";
+// The one Pod Identity trust policy of the project (a trust policy has no Resource element).
+import { POD_IDENTITY_TRUST_POLICY } from "../addons/iam";
+import { bucketPolicy, uploadPolicy } from "./policy";
 
 export * from "./policy";
 
@@ -30,6 +32,8 @@ export interface StaticAssetsArgs {
     /** EKS cluster the upload Jobs run in, and its app namespace. */
     clusterName: pulumi.Input<string>;
     namespace: string;
+    /** The EKS Pod Identity Agent add-on: an association is useless before it runs. Default: none. */
+    podIdentityAgent?: pulumi.Resource;
     tags?: Record<string, string>;
 }
 
@@ -176,7 +180,7 @@ export class StaticAssets extends pulumi.ComponentResource {
 
         for (const service of args.services.filter((s) => s.staticAssets !== undefined)) {
             const identityName = `${name}-${service.name}-upload`;
-            const role = new aws.iam.Role(identityName, { assumeRolePolicy: JSON.stringify(POD_IDENTITY_TRUST), tags }, parent);
+            const role = new aws.iam.Role(identityName, { assumeRolePolicy: JSON.stringify(POD_IDENTITY_TRUST_POLICY), tags }, parent);
             const policy = new aws.iam.RolePolicy(
                 identityName,
                 { role: role.name, policy: JSON.stringify(uploadPolicy(config.bucket, staticPrefix(service))) },
@@ -193,7 +197,7 @@ export class StaticAssets extends pulumi.ComponentResource {
                         roleArn: role.arn,
                         tags,
                     },
-                    { parent: this, dependsOn: [policy] },
+                    { parent: this, dependsOn: [policy, ...(args.podIdentityAgent === undefined ? [] : [args.podIdentityAgent])] },
                 ),
             );
         }

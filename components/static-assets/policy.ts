@@ -18,20 +18,6 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
-/** Trust policy of a role a pod assumes through EKS Pod Identity (the agent tags the session). */
-export const POD_IDENTITY_TRUST: PolicyDocument = {
-    Version: "2012-10-17",
-    Statement: [
-        {
-            Sid: "EksPodIdentity",
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            Resource: "*",
-        },
-    ],
-};
-
 /**
  * The bucket policy: deny every request without TLS (`aws:SecureTransport`), and allow
  * `s3:GetObject` to CloudFront's service principal only for requests of this distribution
