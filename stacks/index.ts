@@ -20,7 +20,7 @@ export async function main() {
     // the add-ons it declares), then the layers whose objects need the add-ons' CRDs. Every layer
     // passes what it waits for as `dependsOn`, which the components hand down to each child.
     const network = createNetworkLayer(loaded);
-    const cluster = createClusterLayer(loaded, network);
+    const cluster = createClusterLayer(loaded, network.network?.privateSubnetIds);
     const addons = createAddonLayer(loaded, cluster, network);
     const platform = await createPlatformLayer(loaded, cluster);
     const apps = createAppLayer(loaded, cluster.provider, addons, platform);
