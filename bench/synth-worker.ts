@@ -103,8 +103,8 @@ export async function runWorker(services: number, repeats: number): Promise<Work
     const base = readStackFile(join(projectDir, "Pulumi.production.yaml"), PROJECT);
     const stackFile = generateStackFile(base, services);
     // Fails with a ConfigError listing every problem if the generator ever produces a bad stack.
-    parseStackConfig(stackFile.configMap, stackFile.secretKeys);
-    const synth = (file: StackFile) => synthesizeStackFile({ project: PROJECT, stack: "bench", stackFile: file });
+    parseStackConfig(stackFile.configMap, "production", { secretKeys: stackFile.secretKeys });
+    const synth = (file: StackFile) => synthesizeStackFile({ project: PROJECT, stack: "production", stackFile: file });
 
     const warmupStarted = process.hrtime.bigint();
     await synth(generateStackFile(base, Math.min(WARMUP_SERVICES, services)));

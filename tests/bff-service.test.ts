@@ -6,7 +6,7 @@ import { renderResourcesJson } from "../cli/render";
 import { editConfig, resourcesOfType, run, stackFile } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 
-const productionServices = () => parseStackConfig(stackFile("production").configMap).config.services;
+const productionServices = () => parseStackConfig(stackFile("production").configMap, "production").config.services;
 const service = (name: string): ServiceConfig => {
     const found = productionServices().find((s) => s.name === name);
     assert.ok(found, name);
@@ -512,7 +512,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
             if (stackTimeZone !== undefined) {
                 configMap = { ...configMap, "bff-platform:timeZone": stackTimeZone };
             }
-            return parseStackConfig(configMap).config;
+            return parseStackConfig(configMap, "production").config;
         };
         const cronOf = (config: any) =>
             renderBffService(

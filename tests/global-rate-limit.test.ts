@@ -28,7 +28,7 @@ import { validateKubeObject } from "./support/schemas";
 
 const configOf = (stack: StackName, edit?: (configMap: Record<string, string>) => Record<string, string>): StackConfig => {
     const configMap = stackFile(stack).configMap;
-    return parseStackConfig(edit === undefined ? configMap : edit(configMap)).config;
+    return parseStackConfig(edit === undefined ? configMap : edit(configMap), stack).config;
 };
 const nodeRoleOf = (config: StackConfig) => (config.nodePools.some((p) => p.role === "system") ? "system" : "worker");
 const renderFor = (config: StackConfig): any =>

@@ -177,14 +177,14 @@ describe("night schedule", () => {
 describe("platform configuration rules", () => {
     it("refuses static assets without the stack's bucket, overlapping prefixes and aliases without a certificate", () => {
         assert.deepEqual(configProblems(without(stackFile("dev").configMap, "staticAssets")), [
-            "bff-platform:services[0].staticAssets: pc-web uploads static assets, but the stack has no staticAssets section (bucket and CDN)",
+            "bff-platform:services[pc-web].staticAssets: pc-web uploads static assets, but the stack has no staticAssets section (bucket and CDN)",
         ]);
         const overlapping = editConfig(stackFile("production").configMap, "services", (services) => {
             services.find((s: any) => s.name === "sp-web").staticAssets.prefix = "pc-web/sp";
             return services;
         });
         assert.deepEqual(configProblems(overlapping), [
-            'bff-platform:services[2].staticAssets.prefix: "pc-web/sp" overlaps "pc-web" of pc-web: each service writes below a prefix of its own',
+            'bff-platform:services[sp-web].staticAssets.prefix: "pc-web/sp" overlaps "pc-web" of pc-web: each service writes below a prefix of its own',
         ]);
         const noCertificate = editConfig(stackFile("production").configMap, "staticAssets", (assets) => {
             delete assets.certificateArn;
@@ -201,7 +201,7 @@ describe("platform configuration rules", () => {
             return services;
         });
         assert.deepEqual(configProblems(configMap), [
-            `bff-platform:services[0].image: "ecr" names the service's ECR repository, but ecr.enabled is not true in this stack`,
+            `bff-platform:services[pc-web].image: "ecr" names the service's ECR repository, but ecr.enabled is not true in this stack`,
         ]);
     });
 
@@ -238,7 +238,7 @@ describe("platform configuration rules", () => {
         assert.deepEqual(
             configProblems(withNetwork("qa", { create: true, cidr: "10.30.1.0/16", availabilityZones: ["ap-northeast-1a"] })).sort(),
             [
-                "bff-platform:network.availabilityZones: must have at least 2 items (must list at least two availability zones: EKS and load balancers need subnets in two)",
+                "bff-platform:network.availabilityZones: must have at least 2 items, got 1 (must list at least two availability zones: EKS and load balancers need subnets in two)",
                 "bff-platform:network.cidr: has host bits set: the network address of a /16 ends in a multiple of 65536",
             ],
         );

@@ -452,7 +452,7 @@ describe("static assets: the upload Job of a release", () => {
             }),
         );
         assert.deepEqual(problems, [
-            "bff-platform:services[0].version: the static upload Job name of pc-web: " +
+            "bff-platform:services[pc-web].version: the static upload Job name of pc-web: " +
                 '"pc-web-static-upload-2-15-0-feature-login-redesign-with-new-header-build-20261122" is 81 characters long, ' +
                 "more than the limit of 63; shorten the service name or the version " +
                 "(the Job is <service>-static-upload-<version>, the version lowercased, each run of '.', '+', '_' as one '-')",

@@ -373,3 +373,18 @@ export const PLATFORM_DEFAULTS = {
     },
     ecr: { keepReleases: 30, untaggedDays: 7 },
 } as const;
+
+/**
+ * The namespace of each cluster add-on (components/addons installs them there; Argo CD's is
+ * `delivery.argocdNamespace`). Here, beside the config, so that derived-name checks see them.
+ */
+export const ADDON_NAMESPACES = {
+    istio: "istio-system",
+    argocd: "argocd",
+    argoRollouts: "argo-rollouts",
+    certManager: "cert-manager",
+    metricsServer: "metrics-server",
+    clusterAutoscaler: "cluster-autoscaler",
+    awsLoadBalancerController: "aws-load-balancer-controller",
+    datadog: "datadog",
+} as const;

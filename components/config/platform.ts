@@ -130,6 +130,7 @@ export const networkSchema = z.strictObject({
         .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { error: "must be an availability zone such as ap-northeast-1a" }))
         .min(2, { error: "must list at least two availability zones: EKS and load balancers need subnets in two" })
         .max(6, { error: "must list at most six availability zones" })
+        .refine((zones) => new Set(zones).size === zones.length, { error: "lists an availability zone twice" })
         .optional(),
     /** `perAz`: a NAT gateway in each AZ (an AZ outage leaves the others online); `single`: one, for dev (cheaper, one AZ's fate). Default: perAz. */
     natGateways: z.enum(["single", "perAz"]).default("perAz"),
@@ -155,31 +156,43 @@ export function staticPrefix(service: { name: string; staticAssets?: ServiceStat
     return service.staticAssets?.prefix ?? service.name;
 }
 
-/** Rules across sections: a service's assets need the bucket, prefixes never nest, aliases need a certificate, no night stop in production. */
-export function checkPlatform(
-    config: {
-        environment: string;
-        staticAssets?: StaticAssetsConfig;
-        schedule?: ScheduleConfig;
-        services: { name: string; image: string; version: string; staticAssets?: ServiceStaticAssetsConfig }[];
-        ecr: EcrConfig;
-        cluster: { vpcId?: string; privateSubnetIds?: string[] };
-        network?: NetworkConfig;
-    },
-    report: Report,
-): void {
-    checkNetwork(config.cluster, config.network, report);
-    const withAssets = config.services
-        .map((s, i) => ({ service: s, index: i }))
-        .filter(({ service }) => service.staticAssets !== undefined);
-    if (config.staticAssets === undefined) {
+/** The sections the platform rules read, as far as they parsed (see checks.ts). */
+export interface PlatformSections {
+    environment?: string;
+    /** Whether the stack file has a `staticAssets` section, parsed or not. */
+    staticAssetsWritten: boolean;
+    staticAssets?: StaticAssetsConfig;
+    schedule?: ScheduleConfig;
+    ecr?: EcrConfig;
+    /** The services that parsed, at their index (undefined where an entry has problems). */
+    services?: ({ name: string; image: string; version: string; staticAssets?: ServiceStaticAssetsConfig } | undefined)[];
+    cluster?: { vpcId?: string; privateSubnetIds?: string[] };
+    /** Whether the stack file has a `network` section, parsed or not. */
+    networkWritten: boolean;
+    network?: NetworkConfig;
+}
+
+/**
+ * Rules across sections: a service's assets need the bucket, prefixes never nest, the upload Job's
+ * name fits, aliases need a certificate, no night stop in production, `image: ecr` needs ECR, and
+ * the cluster's network is either named or created.
+ */
+export function checkPlatform(sections: PlatformSections, report: Report): void {
+    const withAssets = (sections.services ?? [])
+        .map((service, index) => ({ service, index }))
+        .filter((s): s is { service: NonNullable<typeof s.service>; index: number } => s.service?.staticAssets !== undefined);
+    if (!sections.staticAssetsWritten) {
         for (const { service, index } of withAssets) {
             report(
                 ["services", index, "staticAssets"],
                 `${service.name} uploads static assets, but the stack has no staticAssets section (bucket and CDN)`,
             );
         }
-    } else if (config.staticAssets.aliases.length > 0 && config.staticAssets.certificateArn === undefined) {
+    } else if (
+        sections.staticAssets !== undefined &&
+        sections.staticAssets.aliases.length > 0 &&
+        sections.staticAssets.certificateArn === undefined
+    ) {
         report(
             ["staticAssets", "certificateArn"],
             "is required with aliases: CloudFront serves a custom host name only with its certificate",
@@ -191,8 +204,7 @@ export function checkPlatform(
         if (checkName("dns1123Label", service.name) !== undefined) {
             continue; // the name itself is reported at services[i].name
         }
-        const jobName = staticUploadJobName(service.name, service.version);
-        const problem = checkName("dns1123Label", jobName);
+        const problem = checkName("dns1123Label", staticUploadJobName(service.name, service.version));
         if (problem !== undefined) {
             report(
                 ["services", index, "version"],
@@ -216,14 +228,20 @@ export function checkPlatform(
             }
         }
     }
-    if (config.schedule !== undefined && config.environment === "production") {
+    if (sections.schedule !== undefined && sections.environment === "production") {
         report(["schedule"], "production is never stopped at night: remove the schedule from this stack");
     }
-    config.services.forEach((service, index) => {
-        if (service.image === "ecr" && !config.ecr.enabled) {
-            report(["services", index, "image"], `"ecr" names the service's ECR repository, but ecr.enabled is not true in this stack`);
-        }
-    });
+    if (sections.ecr !== undefined && !sections.ecr.enabled) {
+        (sections.services ?? []).forEach((service, index) => {
+            if (service?.image === "ecr") {
+                report(["services", index, "image"], `"ecr" names the service's ECR repository, but ecr.enabled is not true in this stack`);
+            }
+        });
+    }
+    // A network section that did not parse has its problems said already.
+    if (sections.cluster !== undefined && (sections.network !== undefined || !sections.networkWritten)) {
+        checkNetwork(sections.cluster, sections.network, report);
+    }
 }
 
 /** Either this stack builds the network (`network.create`) or the cluster names an existing one: never both, never neither. */
@@ -233,9 +251,6 @@ function checkNetwork(cluster: { vpcId?: string; privateSubnetIds?: string[] }, 
             if (network[key] === undefined) {
                 report(["network", key], "is required with network.create: true");
             }
-        }
-        if (new Set(network.availabilityZones).size !== (network.availabilityZones?.length ?? 0)) {
-            report(["network", "availabilityZones"], "lists an availability zone twice");
         }
         for (const key of ["vpcId", "privateSubnetIds"] as const) {
             if (cluster[key] !== undefined) {

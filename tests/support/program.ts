@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "path";
-import { ConfigError, parseStackConfig } from "../../components/config";
+import { ConfigError, parseStackConfig, SecretOptions } from "../../components/config";
 import { main } from "../../stacks";
 import { Mode, RegisteredResource, runProgram, RunResult } from "../../cli/mock-runtime";
 import { readStackFile, StackFile, stackNames } from "../../cli/stack-file";
@@ -35,8 +35,18 @@ export function editConfig(configMap: Record<string, string>, key: string, edit:
     return result;
 }
 
-/** Runs the program with a config map. */
-export function run(configMap: Record<string, string>, mode: Mode = "up", stack = "test", secretKeys: string[] = []): Promise<RunResult> {
+/** The stack a config map belongs to: the one named like its environment (the program requires that they agree). */
+export function stackOf(configMap: Record<string, string>): string {
+    return configMap["bff-platform:environment"] ?? "test";
+}
+
+/** Runs the program with a config map, as the stack named like its environment by default. */
+export function run(
+    configMap: Record<string, string>,
+    mode: Mode = "up",
+    stack = stackOf(configMap),
+    secretKeys: string[] = [],
+): Promise<RunResult> {
     return runProgram(main, { project: "bff-platform", stack, configMap, secretKeys, mode });
 }
 
@@ -59,10 +69,10 @@ export function resourcesOfType(result: RunResult, type: string): RegisteredReso
     return result.resources.filter((r) => r.type === type);
 }
 
-/** The problems a config map is rejected with; fails the test when it is accepted. */
-export function configProblems(configMap: Record<string, string>): string[] {
+/** The problems a config map is rejected with (as the stack named like its environment by default); fails the test when it is accepted. */
+export function configProblems(configMap: Record<string, string>, stack = stackOf(configMap), secrets: SecretOptions = {}): string[] {
     try {
-        parseStackConfig(configMap);
+        parseStackConfig(configMap, stack, secrets);
     } catch (error) {
         assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
         return error.problems;
