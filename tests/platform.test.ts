@@ -404,7 +404,7 @@ describe("monthly cost estimate", () => {
     // × 2 = 181.04, × 3 = 271.56; ElastiCache cache.m7g.large 0.206 × 730 × 2 = 300.76.
     // Totals: 5,241.40 at minimum, 21,266.36 at maximum.
     it("prices production's nodes at minimum and maximum, the control plane and ElastiCache", () => {
-        const { config } = parseStackConfig(stackFile("production").configMap);
+        const { config } = parseStackConfig(stackFile("production").configMap, "production");
         const section = costSection(config).join("\n");
         for (const line of [
             "| EKS control plane | $73 | $73 | standard support |",
@@ -423,7 +423,7 @@ describe("monthly cost estimate", () => {
 
     it("prices dev's spot pools at the dearest type of each pool", () => {
         // gateway: max(0.039, 0.038, 0.035) × 730 = 28.47, × 2 = 56.94; worker: max(0.078, 0.076, 0.070) × 730 = 56.94, × 4 = 227.76.
-        const { config } = parseStackConfig(stackFile("dev").configMap);
+        const { config } = parseStackConfig(stackFile("dev").configMap, "dev");
         const estimate = estimateMonthlyCost(config);
         assert.deepEqual(
             estimate.lines.map((l) => [l.item, Math.round(l.min * 100) / 100, Math.round(l.max * 100) / 100]),
@@ -443,6 +443,7 @@ describe("monthly cost estimate", () => {
                 cidr: "10.20.0.0/16",
                 availabilityZones: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
             }),
+            "production",
         ).config;
         const section = costSection(perAz).join("\n");
         assert.ok(section.includes("\n| NAT gateway × 3 | $136 | $136 | plus data processed |\n"), section);
@@ -457,6 +458,7 @@ describe("monthly cost estimate", () => {
                 availabilityZones: ["ap-northeast-1a", "ap-northeast-1c"],
                 natGateways: "single",
             }),
+            "qa",
         ).config;
         assert.deepEqual(
             estimateMonthlyCost(single)
@@ -472,11 +474,14 @@ describe("monthly cost estimate", () => {
     });
 
     it("warns in synth and in the report when the estimate at maximum exceeds the budget", () => {
-        const { config } = parseStackConfig(editConfig(stackFile("production").configMap, "cost", () => ({ monthlyBudgetUsd: 20000 })));
+        const { config } = parseStackConfig(
+            editConfig(stackFile("production").configMap, "cost", () => ({ monthlyBudgetUsd: 20000 })),
+            "production",
+        );
         const warning = "over budget: up to $21,266 a month at maximum node counts, budget $20,000 (cost.monthlyBudgetUsd)";
         assert.equal(budgetWarning(config), warning);
         assert.ok(costSection(config).includes(`**${warning}**`));
-        const { config: unbudgeted } = parseStackConfig(without(stackFile("production").configMap, "cost"));
+        const { config: unbudgeted } = parseStackConfig(without(stackFile("production").configMap, "cost"), "production");
         assert.equal(budgetWarning(unbudgeted), undefined);
     });
 });
