@@ -192,7 +192,7 @@ describe("cluster add-ons", () => {
             "bff-platform:cluster.deployerCidrs: the API endpoint is private (endpointPublicAccess: false) and no deployer path is configured: set cluster.deployerCidrs and/or cluster.deployerSecurityGroupIds to the network of the machine that runs `pulumi up`",
         ]);
         const bySecurityGroup = editConfig(noPath, "cluster", (c) => ({ ...c, deployerSecurityGroupIds: ["sg-0123456789abcdef0"] }));
-        assert.doesNotThrow(() => parseStackConfig(bySecurityGroup, "production"));
+        assert.doesNotThrow(() => parseStackConfig(bySecurityGroup, "dev"));
         const noKeys = editConfig(file.configMap, "addons", (a) => ({ ...a, datadog: { site: "datadoghq.com" } }));
         assert.deepEqual(configProblems(noKeys), [
             "bff-platform:addons.datadog.apiKey: is required while the Datadog add-on is enabled: pulumi config set --secret --path 'addons.datadog.apiKey' <key>, or set addons.datadog.enabled: false",

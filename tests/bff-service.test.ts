@@ -527,14 +527,14 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
             () => withJobs([{ name: "migrate", timeZone: "UTC", command: ["bin/rails", "db:migrate"] }]),
             (e: any) =>
                 e.problems.some((p: string) =>
-                    /services\[\d+\]\.jobs\[0\]\.timeZone: applies to a scheduled job \(a CronJob\) only: set schedule, or remove timeZone/.test(
+                    /services\[account-web\]\.jobs\[migrate\]\.timeZone: applies to a scheduled job \(a CronJob\) only: set schedule, or remove timeZone/.test(
                         p,
                     ),
                 ),
         );
         assert.throws(
             () => withJobs([{ ...nightly, timeZone: "Tokyo time" }]),
-            (e: any) => e.problems.some((p: string) => /jobs\[0\]\.timeZone: "Tokyo time" must be an IANA time zone name/.test(p)),
+            (e: any) => e.problems.some((p: string) => /jobs\[purge\]\.timeZone: "Tokyo time" must be an IANA time zone name/.test(p)),
         );
     });
 

@@ -51,12 +51,12 @@ describe("configuration mistakes, class by class", () => {
             [
                 'aws:regoin: unknown key of the aws namespace (the aws provider reads no such key); did you mean "aws:region"?',
                 'bff-platfrom:services: unknown config namespace "bff-platfrom"; did you mean "bff-platform:services"? known namespaces: bff-platform, aws, kubernetes, random, pulumi',
-                'bff-platform:gatewy: unknown key; did you mean "gateways"? allowed keys: environment, environmentOverride, appNamespace, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery',
+                'bff-platform:gatewy: unknown key; did you mean "gateways"? allowed keys: environment, environmentOverride, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, staticAssets, ecr, schedule, cost, network, addons',
             ],
         );
         const nested = editConfig(production(), "cluster", ({ name, ...cluster }) => ({ ...cluster, nme: name }));
         assert.deepEqual(configProblems(nested), [
-            'bff-platform:cluster.nme: unknown key; did you mean "name"? allowed keys: name, kubernetesVersion, vpcId, privateSubnetIds, endpointPublicAccess, publicAccessCidrs, adminRoleArns, logTypes',
+            'bff-platform:cluster.nme: unknown key; did you mean "name"? allowed keys: name, kubernetesVersion, vpcId, privateSubnetIds, endpointPublicAccess, publicAccessCidrs, adminRoleArns, logTypes, deployerCidrs, deployerSecurityGroupIds',
         ]);
         const emptyPools = editConfig(production(), "nodePools", () => []);
         assert.deepEqual(configProblems(emptyPools), ["bff-platform:nodePools: must have at least 1 item, got 0"]);
@@ -182,16 +182,16 @@ describe("configuration mistakes, class by class", () => {
             }),
             [
                 "bff-platform:delivery.repoURL: carries a credential (https://***@github.com/example/frontend.git): it would be written in plain text into every Argo CD Application; give Argo CD the repository credentials through its repository Secret and write the URL without them",
-                "bff-platform:cluster.vpcId: is a secret (secure:) but takes none: its plain value would end up in resource inputs and rendered files; fields that take a secret: none",
-                "bff-platform:services[pc-web].env.API_KEY: is a secret (secure:) but takes none: its plain value would end up in the service's ConfigMap, in plain text in the cluster and in the Argo CD repository; fields that take a secret: none",
+                "bff-platform:cluster.vpcId: is a secret (secure:) but takes none: its plain value would end up in resource inputs and rendered files; fields that take a secret: addons.argocd.repoCredentials.password, addons.datadog.apiKey, addons.datadog.appKey",
+                "bff-platform:services[pc-web].env.API_KEY: is a secret (secure:) but takes none: its plain value would end up in the service's ConfigMap, in plain text in the cluster and in the Argo CD repository; fields that take a secret: addons.argocd.repoCredentials.password, addons.datadog.apiKey, addons.datadog.appKey",
             ],
         );
         // The engine only says which top-level keys hold a secret; provider keys are the providers'.
         assert.deepEqual(
             configProblems(production(), "production", { secretKeys: ["bff-platform:services", "bff-platform:delivery", "aws:secretKey"] }),
             [
-                "bff-platform:delivery: holds a secret (secure:) value, but no field of delivery takes a secret: its plain value would end up in every Argo CD Application; fields that take a secret: none",
-                "bff-platform:services: holds a secret (secure:) value, but no field of services takes a secret: its plain value would end up in the service's rendered objects in the Argo CD repository (a secure env value lands in its ConfigMap); fields that take a secret: none",
+                "bff-platform:delivery: holds a secret (secure:) value, but no field of delivery takes a secret: its plain value would end up in every Argo CD Application; fields that take a secret: addons.argocd.repoCredentials.password, addons.datadog.apiKey, addons.datadog.appKey",
+                "bff-platform:services: holds a secret (secure:) value, but no field of services takes a secret: its plain value would end up in the service's rendered objects in the Argo CD repository (a secure env value lands in its ConfigMap); fields that take a secret: addons.argocd.repoCredentials.password, addons.datadog.apiKey, addons.datadog.appKey",
             ],
         );
         const ssh = editConfig(production(), "delivery", (delivery) => {

@@ -184,6 +184,7 @@ export function nameSources(parsed: ParsedSections): NameSources {
         services: parsed.services?.items,
         rateLimit: parsed.rateLimits?.global,
         argocd: parsed.delivery === undefined ? undefined : { namespace: parsed.delivery.argocdNamespace, mode: parsed.delivery.mode },
+        addons: parsed.addons,
     };
 }
 

@@ -388,3 +388,6 @@ export const ADDON_NAMESPACES = {
     awsLoadBalancerController: "aws-load-balancer-controller",
     datadog: "datadog",
 } as const;
+
+/** Names of the Secrets the add-ons get from the stack's secret config (Argo CD's repository, Datadog's keys). */
+export const ADDON_SECRETS = { argocdRepository: "frontend-repository", datadogKeys: "datadog-keys" } as const;

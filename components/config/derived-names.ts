@@ -12,7 +12,8 @@
  * asserts that every object it registers is predicted here, so a new object cannot slip past.
  */
 import { staticUploadJobName, staticUploadServiceAccount } from "../shared";
-import { ADDON_NAMESPACES, DEFAULTS, PLATFORM_APPS } from "./defaults";
+import type { AddonsConfig } from "./addons";
+import { ADDON_NAMESPACES, ADDON_SECRETS, DEFAULTS, PLATFORM_APPS } from "./defaults";
 import type { Report } from "./fields";
 import type { GatewayConfig } from "./gateway";
 import { hostGatewayName } from "./gateway";
@@ -34,6 +35,8 @@ export interface DerivedObject {
     value: string;
     /** What the object is, for messages ("canary Service"). */
     what: string;
+    /** Pulumi's logical name when it is not the object's name (objects of one name in several namespaces). */
+    logicalName?: string;
 }
 
 /** The parsed sections the names come from; a section that did not parse is left out. */
@@ -45,6 +48,7 @@ export interface NameSources {
     services?: readonly (ServiceConfig | undefined)[];
     rateLimit?: GlobalRateLimitConfig;
     argocd?: { namespace: string; mode: "argocd" | "direct" };
+    addons?: AddonsConfig;
 }
 
 /** Platform app directories; a service taking one of these names is refused by `checkServices`. */
@@ -56,6 +60,7 @@ const ROUTES = "bff-platform:routing:HostRoutes";
 const DELIVERY = "bff-platform:delivery:DeliveryTargets";
 const RATE_LIMIT = "bff-platform:ratelimit:GlobalRateLimit";
 const STACK = "pulumi:pulumi:Stack";
+const ADDONS = "bff-platform:addons:ClusterAddons";
 
 /** Every derived object of the parsed sections. */
 export function derivedObjects(sources: NameSources): DerivedObject[] {
@@ -211,16 +216,91 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
             what: "rate limit namespace (istio-injection disabled)",
         });
     }
-    if (sources.gateways?.some((g) => g?.tls !== undefined)) {
-        const ns = ADDON_NAMESPACES.certManager;
-        add({
-            kind: "Namespace",
-            name: ns,
-            parent: STACK,
-            source: ["gateways"],
-            value: ns,
-            what: "cert-manager's namespace (a gateway has tls)",
-        });
+    // The namespaces of the workloads' NetworkPolicies (stacks/namespaces.ts): default deny in the
+    // app and each gateway namespace, the BFFs' allowances, each gateway's.
+    const policy = (namespace: string, name: string, source: (string | number)[], value: string, what: string) =>
+        // Registered as `<namespace>-<name>` (stacks/namespaces.ts): every namespace has its default-deny-ingress.
+        add({ kind: "NetworkPolicy", namespace, name, parent: STACK, source, value, what, logicalName: `${namespace}-${name}` });
+    if (app !== undefined) {
+        policy(app, "default-deny-ingress", ["appNamespace"], app, "default-deny NetworkPolicy of the app namespace");
+        if ((sources.gateways ?? []).length > 0) {
+            policy(app, "bff-from-gateways", ["appNamespace"], app, "NetworkPolicy admitting the gateways to the BFFs");
+        }
+        policy(app, "bff-from-metrics-scrapers", ["appNamespace"], app, "NetworkPolicy admitting the metrics scrapers to the BFFs");
+    }
+    const gatewayNamespaces = new Set<string>();
+    sources.gateways?.forEach((gateway, g) => {
+        if (gateway === undefined) {
+            return;
+        }
+        if (!gatewayNamespaces.has(gateway.namespace) && gateway.namespace !== app) {
+            gatewayNamespaces.add(gateway.namespace);
+            policy(
+                gateway.namespace,
+                "default-deny-ingress",
+                ["gateways", g, "namespace"],
+                gateway.namespace,
+                "default-deny NetworkPolicy of a gateway namespace",
+            );
+        }
+        policy(
+            gateway.namespace,
+            `${gateway.name}-from-clients`,
+            ["gateways", g, "name"],
+            gateway.name,
+            `NetworkPolicy admitting clients to gateway ${gateway.name}`,
+        );
+        policy(
+            gateway.namespace,
+            `${gateway.name}-from-metrics-scrapers`,
+            ["gateways", g, "name"],
+            gateway.name,
+            `NetworkPolicy admitting the metrics scrapers to gateway ${gateway.name}`,
+        );
+    });
+
+    // Cluster add-ons (components/addons): a namespace each, and the Secrets of their credentials.
+    const addons = sources.addons;
+    if (addons !== undefined) {
+        for (const [name, namespace] of Object.entries(ADDON_NAMESPACES) as [keyof typeof ADDON_NAMESPACES, string][]) {
+            if (!addons[name].enabled) {
+                continue;
+            }
+            const ns = name === "argocd" ? (sources.argocd?.namespace ?? namespace) : namespace;
+            add({
+                kind: "Namespace",
+                name: ns,
+                parent: ADDONS,
+                source: ["addons", name],
+                value: ns,
+                what: `the ${name} add-on's namespace`,
+            });
+        }
+        if (addons.argocd.enabled && addons.argocd.repoCredentials !== undefined) {
+            const ns = sources.argocd?.namespace ?? ADDON_NAMESPACES.argocd;
+            const name = ADDON_SECRETS.argocdRepository;
+            add({
+                kind: "Secret",
+                namespace: ns,
+                name,
+                parent: ADDONS,
+                source: ["addons", "argocd", "repoCredentials"],
+                value: name,
+                what: "Argo CD's repository Secret",
+            });
+        }
+        if (addons.datadog.enabled) {
+            const name = ADDON_SECRETS.datadogKeys;
+            add({
+                kind: "Secret",
+                namespace: ADDON_NAMESPACES.datadog,
+                name,
+                parent: ADDONS,
+                source: ["addons", "datadog"],
+                value: name,
+                what: "the Datadog keys Secret",
+            });
+        }
     }
 
     // Argo CD: one Application and one directory per app, plus the root Application.
@@ -231,6 +311,15 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
             { name: PLATFORM_APPS.applications, what: "the child Applications' directory" },
             { name: DEFAULTS.rootApplication, what: "the root Application" },
         ];
+        add({
+            kind: "AppProject",
+            namespace: argocd,
+            name: DEFAULTS.partOf,
+            parent: DELIVERY,
+            source: [],
+            value: DEFAULTS.partOf,
+            what: "the team's AppProject",
+        });
         for (const reserved of platform) {
             add({
                 kind: "Application",
@@ -274,7 +363,7 @@ export function checkDerivedNames(sources: NameSources, report: Report, describe
         // Kubernetes identity (kind, namespace, name) and Pulumi's URN (parent type, kind, name).
         for (const identity of [
             `k8s ${object.kind} ${object.namespace ?? ""} ${object.name}`,
-            `urn ${object.parent} ${object.kind} ${object.name}`,
+            `urn ${object.parent} ${object.kind} ${object.logicalName ?? object.name}`,
         ]) {
             const first = byIdentity.get(identity);
             if (first === undefined) {
