@@ -85,6 +85,18 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
                 certificateAuthority: { data: Buffer.from(`mock-ca-of-${physicalName}`).toString("base64") },
                 name: physicalName,
             };
+        case "aws:eks/nodeGroup:NodeGroup":
+            // One Auto Scaling group per managed node group, named by EKS (eks-<group>-<uuid>).
+            return { resources: [{ autoscalingGroups: [{ name: `eks-${name}-mock-asg` }], remoteAccessSecurityGroupId: "" }] };
+        case "aws:s3/bucket:Bucket": {
+            const bucket = String(inputs.bucket ?? name);
+            return { arn: `arn:aws:s3:::${bucket}`, bucket, bucketRegionalDomainName: `${bucket}.s3.ap-northeast-1.amazonaws.com` };
+        }
+        case "aws:cloudfront/distribution:Distribution": {
+            // CloudFront ids are upper-case letters and digits (E2QWRUHAPOMQZL); its ARNs have no region.
+            const id = `EMOCK${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
+            return { arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/${id}`, domainName: `${id.toLowerCase()}.cloudfront.net` };
+        }
         case "aws:iam/role:Role":
             return { arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}`, name: physicalName };
         case "aws:kms/key:Key":
@@ -105,6 +117,14 @@ function invokeResults(token: string, inputs: Record<string, unknown>): Record<s
         // A stable /24 per subnet id, inside a 10.0.0.0/16 VPC.
         const third = parseInt(inputs.id.slice(-2), 16) % 256;
         return { cidrBlock: `10.0.${Number.isNaN(third) ? 0 : third}.0/24`, vpcId: "vpc-mock" };
+    }
+    if (token === "aws:index/getCallerIdentity:getCallerIdentity") {
+        return {
+            accountId: MOCK_ACCOUNT,
+            arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/deployer`,
+            userId: "AROAMOCK:deployer",
+            id: MOCK_ACCOUNT,
+        };
     }
     return {};
 }

@@ -4,6 +4,7 @@
  * the registered resources and the config, never on time or order of registration.
  */
 import { Document, stringify } from "yaml";
+import { costSection } from "./cost";
 import {
     capacityWithoutScaleOut,
     describeBffCapacity,
@@ -363,6 +364,7 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
         );
     }
     sections.push(...globalLimitsSection(config));
+    sections.push("", ...costSection(config));
     return `${sections.join("\n").trimEnd()}\n`;
 }
 

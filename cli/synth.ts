@@ -12,6 +12,7 @@
  */
 import { existsSync, readFileSync } from "fs";
 import { join, resolve } from "path";
+import { budgetWarning } from "./cost";
 import { parse } from "yaml";
 import { ConfigError, parseStackConfig } from "../components/config";
 import { main } from "../stacks";
@@ -43,6 +44,8 @@ export interface SynthResult {
     objectCount: number;
     /** Config paths whose secure value was replaced by a placeholder. */
     placeholders: string[];
+    /** Things the user should know that do not stop the run (a budget exceeded). */
+    warnings: string[];
 }
 
 export function projectName(projectDir: string): string {
@@ -113,7 +116,15 @@ export async function synthesizeStackFile(args: {
     }
     files.set("resources.json", renderResourcesJson(run.resources));
     files.set("report.md", renderReport(config, stack, objects));
-    return { files, objects, resourceCount: run.resources.length, objectCount: objects.length, placeholders: stackFile.placeholders };
+    const overBudget = budgetWarning(config);
+    return {
+        files,
+        objects,
+        resourceCount: run.resources.length,
+        objectCount: objects.length,
+        placeholders: stackFile.placeholders,
+        warnings: overBudget === undefined ? [] : [`stack ${stack} is ${overBudget}`],
+    };
 }
 
 /**
@@ -253,6 +264,9 @@ export async function cli(argv: string[], context: CliContext = PROCESS_CONTEXT)
         const result = await synthesize({ ...options, projectDir });
         await validateObjects(result.objects);
         writeOutput(out, result.files, [projectDir]);
+        for (const warning of result.warnings) {
+            context.stderr(`synth: warning: ${warning}\n`);
+        }
         for (const path of result.placeholders) {
             context.stderr(`synth: ${path} is a secure value; it cannot be decrypted offline, so a placeholder stands in for it\n`);
         }

@@ -6,8 +6,9 @@ import { ClusterAddons } from "../components/addons";
 import { EksCluster } from "../components/cluster";
 import { LoadedConfig } from "../components/config";
 import { STACK_TAGS } from "./cluster";
+import { NetworkLayer } from "./network";
 
-export function createAddonLayer({ config, region }: LoadedConfig, cluster: EksCluster): ClusterAddons {
+export function createAddonLayer({ config, region }: LoadedConfig, cluster: EksCluster, network?: NetworkLayer): ClusterAddons {
     return new ClusterAddons("addons", {
         config,
         region,
@@ -17,5 +18,6 @@ export function createAddonLayer({ config, region }: LoadedConfig, cluster: EksC
         podIdentityAgent: cluster.managedAddons["eks-pod-identity-agent"],
         clusterProvider: cluster.provider,
         tags: STACK_TAGS(config.environment),
+        vpcId: network?.vpcId,
     });
 }

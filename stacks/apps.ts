@@ -6,6 +6,7 @@ import { LoadedConfig } from "../components/config";
 import { DeliveryTargets } from "../components/delivery";
 import { HOST_ROUTES_APP, HostRoutes } from "../components/routing";
 import { createIngressPolicies, createNamespace } from "./namespaces";
+import { PlatformLayer } from "./platform";
 
 export interface AppLayer {
     namespaces: k8s.core.v1.Namespace[];
@@ -15,9 +16,15 @@ export interface AppLayer {
 
 /**
  * `addons`: the services' Rollouts, VirtualServices and DestinationRules wait for Istio and Argo
- * Rollouts (their CRDs), the root Application for Argo CD and its namespace.
+ * Rollouts (their CRDs), the root Application for Argo CD and its namespace. `platform`: the services
+ * with `image: ecr` resolved, and where and as whom their upload Jobs write static files.
  */
-export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Provider, addons: ClusterAddons): AppLayer {
+export function createAppLayer(
+    { config }: LoadedConfig,
+    clusterProvider: k8s.Provider,
+    addons: ClusterAddons,
+    platform: PlatformLayer,
+): AppLayer {
     const namespaceNames = [config.appNamespace, ...new Set(config.gateways.map((g) => g.namespace))];
     // App pods get the istio-proxy sidecar; gateways inject their own template.
     const namespaces = namespaceNames.map((name) =>
@@ -32,7 +39,7 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
         { dependsOn: [...addons.releasesOf("argocd"), ...(argocdNamespace === undefined ? [] : [argocdNamespace])] },
     );
     const meshAndRollouts = addons.releasesOf("istio", "argoRollouts");
-    const services = config.services.map(
+    const services = platform.services.map(
         (service) =>
             new BffService(
                 service.name,
@@ -40,8 +47,10 @@ export function createAppLayer({ config }: LoadedConfig, clusterProvider: k8s.Pr
                     service,
                     environment: config.environment,
                     namespace: config.appNamespace,
-                    services: config.services,
+                    services: platform.services,
                     timeZone: config.timeZone,
+                    staticUpload: platform.staticUpload,
+                    uploadDependsOn: [platform.uploadIdentities.get(service.name)].filter((r) => r !== undefined),
                 },
                 { provider: delivery.providerFor(service.name), dependsOn: [appNamespace, ...meshAndRollouts] },
             ),

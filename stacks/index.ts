@@ -9,6 +9,8 @@ import { createAddonLayer } from "./addons";
 import { createAppLayer } from "./apps";
 import { createClusterLayer } from "./cluster";
 import { createGatewayLayer } from "./gateway";
+import { createNetworkLayer } from "./network";
+import { createPlatformLayer } from "./platform";
 import { createRateLimitLayer } from "./rate-limits";
 
 export async function main() {
@@ -17,9 +19,11 @@ export async function main() {
     // Order of creation: cluster and node groups, add-ons (each after the node groups it runs on and
     // the add-ons it declares), then the layers whose objects need the add-ons' CRDs. Every layer
     // passes what it waits for as `dependsOn`, which the components hand down to each child.
-    const cluster = createClusterLayer(loaded);
-    const addons = createAddonLayer(loaded, cluster);
-    const apps = createAppLayer(loaded, cluster.provider, addons);
+    const network = createNetworkLayer(loaded);
+    const cluster = createClusterLayer(loaded, network.network?.privateSubnetIds);
+    const addons = createAddonLayer(loaded, cluster, network);
+    const platform = await createPlatformLayer(loaded, cluster);
+    const apps = createAppLayer(loaded, cluster.provider, addons, platform);
     createGatewayLayer(loaded, cluster.provider, apps.delivery, addons, apps.namespaces);
     const { config } = loaded;
     apps.delivery.deliver([
@@ -37,11 +41,18 @@ export async function main() {
             syncWave: Math.max(0, ...config.services.map((s) => s.syncWave)) + 1,
         },
     ]);
-    createRateLimitLayer(loaded, cluster.provider, [...apps.namespaces, ...addons.releasesOf("istio")]);
+    createRateLimitLayer(loaded, cluster.provider, [...apps.namespaces, ...addons.releasesOf("istio")], network);
     return {
         environment: loaded.config.environment,
         clusterName: cluster.clusterName,
         kubeconfig: pulumi.secret(cluster.kubeconfig),
         services: apps.services.map((s) => s.workloadName),
+        ...(platform.staticAssets === undefined
+            ? {}
+            : {
+                  staticAssetsBucket: platform.staticAssets.bucket.bucket,
+                  staticAssetsDomain: platform.staticAssets.distribution.domainName,
+              }),
+        ...(network.network === undefined ? {} : { vpcId: network.network.vpcId }),
     };
 }

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LoadedConfig } from "../components/config";
 import { GlobalRateLimit } from "../components/global-rate-limit";
 import { createNamespace } from "./namespaces";
+import { NetworkLayer } from "./network";
 
 export interface RateLimitLayer {
     namespace?: k8s.core.v1.Namespace;
@@ -23,6 +24,7 @@ export function createRateLimitLayer(
     { config }: LoadedConfig,
     clusterProvider: k8s.Provider,
     dependsOn: pulumi.Resource[] = [],
+    network?: NetworkLayer,
 ): RateLimitLayer {
     const global = config.rateLimits.global;
     if (global === undefined) {
@@ -44,8 +46,8 @@ export function createRateLimitLayer(
             nodeRole,
             aws: {
                 clusterName: config.cluster.name,
-                vpcId: config.cluster.vpcId,
-                privateSubnetIds: config.cluster.privateSubnetIds,
+                vpcId: network?.vpcId ?? config.cluster.vpcId ?? "",
+                privateSubnetIds: network?.privateSubnetIds ?? config.cluster.privateSubnetIds ?? [],
                 tags: { environment: config.environment, "managed-by": "pulumi", project: "bff-platform" },
             },
         },

@@ -51,7 +51,7 @@ describe("configuration mistakes, class by class", () => {
             [
                 'aws:regoin: unknown key of the aws namespace (the aws provider reads no such key); did you mean "aws:region"?',
                 'bff-platfrom:services: unknown config namespace "bff-platfrom"; did you mean "bff-platform:services"? known namespaces: bff-platform, aws, kubernetes, random, pulumi',
-                'bff-platform:gatewy: unknown key; did you mean "gateways"? allowed keys: environment, environmentOverride, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, addons',
+                'bff-platform:gatewy: unknown key; did you mean "gateways"? allowed keys: environment, environmentOverride, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, staticAssets, ecr, schedule, cost, network, addons',
             ],
         );
         const nested = editConfig(production(), "cluster", ({ name, ...cluster }) => ({ ...cluster, nme: name }));

@@ -60,7 +60,7 @@ describe("stack configuration", () => {
         });
         assert.deepEqual(problemsOf(configMap), [
             `bff-platform:services[0].name: "PC_Web" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
-            `bff-platform:services[sp-web].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
+            `bff-platform:services[sp-web].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, staticAssets, syncWave, env`,
             "bff-platform:services[pc-watch].replicas: must be at least 0, got -1",
         ]);
     });
@@ -88,7 +88,7 @@ describe("stack configuration", () => {
     it("rejects unknown top-level keys with a suggestion", () => {
         const configMap = { ...production(), "bff-platform:servces": "[]" };
         assert.deepEqual(problemsOf(configMap), [
-            'bff-platform:servces: unknown key; did you mean "services"? allowed keys: environment, environmentOverride, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, addons',
+            'bff-platform:servces: unknown key; did you mean "services"? allowed keys: environment, environmentOverride, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, staticAssets, ecr, schedule, cost, network, addons',
         ]);
     });
 

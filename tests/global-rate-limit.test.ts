@@ -473,7 +473,7 @@ describe("global rate limit in the program", () => {
         const rules = resourcesOfType(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) =>
             r.name.includes("-ratelimit-"),
         );
-        assert.equal(rules.length, config.cluster.privateSubnetIds.length);
+        assert.equal(rules.length, config.cluster.privateSubnetIds?.length);
         assert.ok(rules.every((r) => r.inputs.fromPort === 6379 && r.inputs.toPort === 6379 && r.inputs.ipProtocol === "tcp"));
         assert.equal(resourcesOfType(result, "random:index/randomPassword:RandomPassword").length, 1);
         const secret = findResource(result, "kubernetes:core/v1:Secret", "ratelimit-redis");
@@ -499,8 +499,8 @@ describe("global rate limit in the program", () => {
                         nodeRole: "system",
                         aws: {
                             clusterName: config.cluster.name,
-                            vpcId: config.cluster.vpcId,
-                            privateSubnetIds: config.cluster.privateSubnetIds,
+                            vpcId: config.cluster.vpcId ?? "",
+                            privateSubnetIds: config.cluster.privateSubnetIds ?? [],
                             tags: {},
                             authToken: pulumi.secret(token),
                         },

@@ -137,6 +137,9 @@ describe("IAM of the add-ons", () => {
                 ["aws-load-balancer-controller", "aws-load-balancer-controller"],
                 ["cert-manager", "cert-manager"],
                 ["cluster-autoscaler", "cluster-autoscaler"],
+                // The static upload Jobs' identities (tests/static-assets.test.ts checks their policies).
+                ["frontend", "pc-web-static-upload"],
+                ["frontend", "sp-web-static-upload"],
             ],
         );
         for (const name of ["cert-manager", "cluster-autoscaler", "aws-load-balancer-controller"]) {

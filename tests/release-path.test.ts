@@ -130,7 +130,7 @@ describe("plan of a change (offline)", () => {
         assert.deepEqual(lineDiff("a\nb\nc", "a\nB\nc\nd"), ["- b", "+ B", "+ d"]);
     });
 
-    it("plans a version bump of one service as exactly one updated Rollout, between two commits, and exits 3; no change plans nothing", async function () {
+    it("plans a version bump of one service as one updated Rollout plus its new upload Job (the old one deleted), between two commits, and exits 3; no change plans nothing", async function () {
         this.timeout(180_000);
         const repo = mkdtempSync(join(tmpdir(), "plan-fixture-"));
         try {
@@ -170,8 +170,13 @@ describe("plan of a change (offline)", () => {
 
             const bump = plan("--base", "HEAD~1", "--format", "markdown");
             assert.equal(bump.status, 3, bump.stderr);
-            assert.match(bump.stdout, /\*\*0 to create, 1 to update, 0 to replace, 0 to delete; \d+ unchanged\*\*/);
-            assert.match(bump.stdout, /\| pc-web \| 0 \| 1 \| 0 \| 0 \|/);
+            // pc-web ships static files: its release's upload Job is created, the previous one's deleted.
+            assert.match(bump.stdout, /\*\*1 to create, 1 to update, 0 to replace, 1 to delete; \d+ unchanged\*\*/);
+            assert.match(bump.stdout, /\| pc-web \| 1 \| 1 \| 0 \| 1 \|/);
+            assert.match(
+                bump.stdout,
+                /\n- Job frontend\/pc-web-static-upload-2-14-0 \[rendered file\]\n\+ Job frontend\/pc-web-static-upload-2-15-0 \[rendered file\]\n/,
+            );
             const fields = bump.stdout
                 .split("\n")
                 .filter((l) => /^ {4}\S/.test(l))

@@ -45,12 +45,14 @@ describe("synth", () => {
             "manifests/frontend/pc-web/destinationrule-pc-web-canary.yaml",
             "manifests/frontend/pc-web/destinationrule-pc-web-stable.yaml",
             "manifests/frontend/pc-web/destinationrule-pc-web.yaml",
+            "manifests/frontend/pc-web/job-pc-web-static-upload-2-15-0-rc-1.yaml",
             "manifests/frontend/pc-web/kustomization.yaml",
             "manifests/frontend/pc-web/poddisruptionbudget-pc-web.yaml",
             "manifests/frontend/pc-web/rollout-pc-web.yaml",
             "manifests/frontend/pc-web/service-pc-web-canary.yaml",
             "manifests/frontend/pc-web/service-pc-web-stable.yaml",
             "manifests/frontend/pc-web/service-pc-web.yaml",
+            "manifests/frontend/pc-web/serviceaccount-pc-web-static-upload.yaml",
             "manifests/frontend/pc-web/virtualservice-pc-web.yaml",
         ]);
         const kustomization = parse(files.get("manifests/frontend/pc-web/kustomization.yaml") as string);

@@ -5,6 +5,7 @@
  * Value keys from the chart's values.yaml: `clusterName`, `region`, `vpcId`, `serviceAccount.name`,
  * `replicaCount`, `nodeSelector`, `resources`.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { AWS_LOAD_BALANCER_CONTROLLER_POLICY } from "./aws-load-balancer-controller-policy";
 import { AddonModule, addonNodeSelector, resources, workload } from "./contract";
 
@@ -13,7 +14,7 @@ export const AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-c
 export interface AwsLoadBalancerControllerValues {
     clusterName: string;
     region: string;
-    vpcId: string;
+    vpcId: pulumi.Input<string>;
     serviceAccount: { name: string };
     replicaCount: number;
     nodeSelector: Record<string, string>;
@@ -32,7 +33,7 @@ export const awsLoadBalancerController: AddonModule = {
         const values: AwsLoadBalancerControllerValues = {
             clusterName: ctx.config.cluster.name,
             region: ctx.region,
-            vpcId: ctx.config.cluster.vpcId,
+            vpcId: ctx.vpcId,
             serviceAccount: { name: AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT },
             replicaCount: controller.replicas as number,
             nodeSelector: addonNodeSelector(ctx),

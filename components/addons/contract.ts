@@ -20,6 +20,8 @@ export interface AddonContext {
     /** `node-role` of the nodes add-on Deployments run on: `system` when the stack has such a pool, else `worker`. */
     nodeRole: "system" | "worker";
     namespace: string;
+    /** The cluster's VPC: `cluster.vpcId`, or the VPC this stack creates (`network.create`). */
+    vpcId: pulumi.Input<string>;
 }
 
 /** Options for the Kubernetes objects an add-on creates beside its charts (Secrets). */

@@ -46,6 +46,8 @@ export interface ClusterAddonsArgs {
     podIdentityAgent: pulumi.Resource;
     clusterProvider: k8s.Provider;
     tags: Record<string, string>;
+    /** The VPC of a network this stack creates (`network.create`). Default: `cluster.vpcId`. */
+    vpcId?: pulumi.Input<string>;
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
@@ -64,7 +66,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
             const addon = ADDONS[addonName];
             const defaults = ADDON_DEFAULTS[addonName];
             const namespace = addonNamespace(addonName, config);
-            const ctx: AddonContext = { config, region: args.region, nodeRole, namespace };
+            const ctx: AddonContext = { config, region: args.region, nodeRole, namespace, vpcId: args.vpcId ?? config.cluster.vpcId ?? "" };
             const objectOptions = { parent: this, provider: clusterProvider, dependsOn: inherited };
 
             const namespaceObject = createKubeObject(

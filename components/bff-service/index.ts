@@ -5,7 +5,7 @@
  * ServiceEntry, Jobs and CronJobs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceConfig } from "../config";
+import { PLATFORM_DEFAULTS, ServiceConfig } from "../config";
 import { createKubeObject, inheritedDependsOn } from "../shared";
 import { allObjects, renderBffService, RenderedService } from "./render";
 import { ServiceContext } from "./workload";
@@ -14,12 +14,17 @@ export * from "./analysis";
 export * from "./local-rate-limit";
 export * from "./names";
 export * from "./render";
+export * from "./static-upload";
 export * from "./traffic";
 export * from "./workload";
+
+const UPLOAD_TIMEOUT = `${Math.ceil(PLATFORM_DEFAULTS.upload.activeDeadlineSeconds / 60) + 1}m`;
 
 export interface BffServiceArgs extends ServiceContext {
     /** The service entry of the stack config. */
     service: ServiceConfig;
+    /** What the upload Job needs first: its workload identity (Pod Identity association). Default: none. */
+    uploadDependsOn?: pulumi.Resource[];
 }
 
 export class BffService extends pulumi.ComponentResource {
@@ -41,8 +46,31 @@ export class BffService extends pulumi.ComponentResource {
         const configMaps = objects
             .filter((o) => o.kind === "ConfigMap")
             .map((o) => createKubeObject(o, { parent: this, dependsOn: inherited }));
-        for (const object of objects.filter((o) => o.kind !== "ConfigMap")) {
-            createKubeObject(object, { parent: this, dependsOn: [...inherited, ...configMaps] });
+        // The release's static files are uploaded before its pods serve pages that name them: the
+        // workload waits for the upload Job (Pulumi waits for a Job to complete), the Job for its identity.
+        const upload = this.rendered.staticUpload;
+        const uploadJob =
+            upload === undefined
+                ? []
+                : [
+                      createKubeObject(upload.job, {
+                          parent: this,
+                          dependsOn: [
+                              ...inherited,
+                              createKubeObject(upload.serviceAccount, { parent: this, dependsOn: inherited }),
+                              ...(args.uploadDependsOn ?? []),
+                          ],
+                          // pulumi-kubernetes waits for a Job's Complete condition for 10 minutes by default
+                          // (https://www.pulumi.com/registry/packages/kubernetes/api-docs/batch/v1/job/): give it
+                          // the Job's own deadline and a minute, so Kubernetes, not Pulumi, decides a slow upload.
+                          customTimeouts: { create: UPLOAD_TIMEOUT, update: UPLOAD_TIMEOUT },
+                      }),
+                  ];
+        const uploadObjects = new Set(upload === undefined ? [] : [upload.job, upload.serviceAccount]);
+        for (const object of objects.filter((o) => o.kind !== "ConfigMap" && !uploadObjects.has(o))) {
+            const dependsOn =
+                object === this.rendered.workload ? [...inherited, ...configMaps, ...uploadJob] : [...inherited, ...configMaps];
+            createKubeObject(object, { parent: this, dependsOn });
         }
         this.registerOutputs({});
     }

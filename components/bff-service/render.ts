@@ -7,6 +7,7 @@ import { KubeObject, Labels, recommendedLabels } from "../shared";
 import { analysisTemplate } from "./analysis";
 import { envoyLocalRateLimit, limiterConfigMap } from "./local-rate-limit";
 import { serviceNames, ServiceNames } from "./names";
+import { staticUpload } from "./static-upload";
 import {
     destinationRules,
     legacyServiceEntry,
@@ -40,6 +41,8 @@ export interface RenderedService {
     limiterConfigMap?: KubeObject;
     /** istio-proxy token bucket (local limit of type envoy). */
     localRateLimitFilter?: KubeObject;
+    /** The release's static-file upload Job and its ServiceAccount (services with `staticAssets`). */
+    staticUpload?: { serviceAccount: KubeObject; job: KubeObject };
     /** Routes of the service's VirtualService whose weights a Rollout moves (Argo CD must ignore them). */
     rolloutOwnedRoutes: RolloutRoute[];
 }
@@ -50,6 +53,7 @@ export function allObjects(rendered: RenderedService): KubeObject[] {
         rendered.configMap,
         ...(rendered.limiterConfigMap === undefined ? [] : [rendered.limiterConfigMap]),
         ...(rendered.analysisTemplate === undefined ? [] : [rendered.analysisTemplate]),
+        ...(rendered.staticUpload === undefined ? [] : [rendered.staticUpload.serviceAccount, rendered.staticUpload.job]),
         rendered.workload,
         ...rendered.services,
         rendered.virtualService,
@@ -109,6 +113,7 @@ export function renderBffService(service: ServiceConfig, ctx: ServiceContext): R
         jobs: jobs(service, ctx, labels),
         limiterConfigMap: limiter,
         localRateLimitFilter: envoyLocalRateLimit(service, ctx.namespace, names, labels, portOf(service)),
+        staticUpload: staticUpload(service, ctx.namespace, names, { stable: labels, versioned: versionedLabels }, ctx.staticUpload),
         rolloutOwnedRoutes: rolloutOwnedRoutes(service, ctx),
     };
 }

@@ -2,6 +2,7 @@
  * The workload of a BFF service as plain data: ConfigMap, pod template, Rollout or Deployment,
  * HPA, PodDisruptionBudget, Jobs and CronJobs (SYSTEM.md §1, §3, §6).
  */
+import { StaticUploadTarget } from "./static-upload";
 import {
     canaryStepsOf,
     DEFAULTS,
@@ -40,6 +41,8 @@ export interface ServiceContext {
     partOf?: string;
     /** Every service of the stack: previews and mirrors point at them. Default: none. */
     services?: ServiceConfig[];
+    /** The stack's bucket for static files; services with `staticAssets` get an upload Job per release. Default: none. */
+    staticUpload?: StaticUploadTarget;
     /** The stack's time zone, of CronJob schedules without their own. Default: `DEFAULTS.timeZone`. */
     timeZone?: string;
 }

@@ -23,6 +23,8 @@ export interface EksClusterArgs {
     region: string;
     /** Tags on every AWS resource. Default: none besides the ones AWS needs. */
     tags?: Record<string, string>;
+    /** Private subnets of a network this stack creates (`network.create`). Default: `cluster.privateSubnetIds`. */
+    subnetIds?: pulumi.Input<string>[];
 }
 
 function assumeRolePolicy(service: string): string {
@@ -96,6 +98,11 @@ export class EksCluster extends pulumi.ComponentResource {
         super("bff-platform:cluster:EksCluster", name, {}, opts);
         const { cluster } = args;
         const tags = { ...args.tags };
+        const subnetIds = args.subnetIds ?? cluster.privateSubnetIds;
+        if (subnetIds === undefined) {
+            // The config schema requires one or the other; this is a caller's bug.
+            throw new Error("EksCluster: no subnets (cluster.privateSubnetIds or the created network's)");
+        }
         const parent = { parent: this };
 
         const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com"), tags }, parent);
@@ -117,7 +124,7 @@ export class EksCluster extends pulumi.ComponentResource {
                 version: cluster.kubernetesVersion,
                 roleArn: clusterRole.arn,
                 vpcConfig: {
-                    subnetIds: cluster.privateSubnetIds,
+                    subnetIds,
                     endpointPrivateAccess: true,
                     endpointPublicAccess: cluster.endpointPublicAccess,
                     publicAccessCidrs: cluster.endpointPublicAccess ? cluster.publicAccessCidrs : undefined,
@@ -207,7 +214,7 @@ export class EksCluster extends pulumi.ComponentResource {
                         clusterName: eksCluster.name,
                         nodeGroupNamePrefix: `${cluster.name}-${pool.name}-`,
                         nodeRoleArn: nodeRole.arn,
-                        subnetIds: cluster.privateSubnetIds,
+                        subnetIds,
                         instanceTypes: pool.instanceTypes,
                         capacityType: pool.capacityType,
                         diskSize: pool.diskSizeGiB,

@@ -9,6 +9,7 @@ import { AddonsConfig, checkAddons } from "./addons";
 import { checkDerivedNames, NameSources } from "./derived-names";
 import { checkUnique, isRecord, rawValues, Report } from "./fields";
 import { checkGateways, GatewayConfig } from "./gateway";
+import { checkPlatform, EcrConfig, NetworkConfig, ScheduleConfig, StaticAssetsConfig } from "./platform";
 import { BackendConfig, checkRateLimits, GlobalLimitConfig, RateLimitsConfig } from "./rate-limits";
 import {
     ClusterConfig,
@@ -46,6 +47,10 @@ export interface ParsedSections {
     delivery?: DeliveryConfig;
     timeZone?: string;
     addons?: AddonsConfig;
+    staticAssets?: StaticAssetsConfig;
+    ecr?: EcrConfig;
+    schedule?: ScheduleConfig;
+    network?: NetworkConfig;
 }
 
 function complete<T>(list: ParsedList<T> | undefined): T[] | undefined {
@@ -136,6 +141,22 @@ export function checkAcrossSections(
     if (parsed.cluster !== undefined && parsed.addons !== undefined) {
         checkAddons({ cluster: parsed.cluster, addons: parsed.addons }, report);
     }
+
+    // Static assets, ECR, the night schedule and the network (platform.ts).
+    checkPlatform(
+        {
+            environment: parsed.environment,
+            staticAssetsWritten: raw.staticAssets !== undefined,
+            staticAssets: parsed.staticAssets,
+            schedule: parsed.schedule,
+            ecr: parsed.ecr,
+            services: parsed.services?.items,
+            cluster: parsed.cluster,
+            networkWritten: raw.network !== undefined,
+            network: parsed.network,
+        },
+        report,
+    );
 
     checkDerivedNames(nameSources(parsed), report, describe);
 }

@@ -103,6 +103,13 @@ export const IMAGES = {
         tag: "7.2.11-alpine",
         digest: "sha256:cd3e4dbac9604660d08efac21b27daa2ae91dde1e19203b49ec8567050ba093f",
     },
+    /** The static upload Jobs' download step (`npm pack`): official Node.js 22 LTS alpine image. See DIGEST_PENDING. */
+    node: { repository: "node", tag: "22.12.0-alpine3.21", digest: undefined },
+    /**
+     * The static upload Jobs' copy to S3: AWS CLI v2, which reads EKS Pod Identity credentials from
+     * 2.15.0 on (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html). See DIGEST_PENDING.
+     */
+    awsCli: { repository: "amazon/aws-cli", tag: "2.22.0", digest: undefined },
 } as const satisfies Record<string, PinnedImage>;
 
 /**
@@ -112,6 +119,8 @@ export const IMAGES = {
  */
 export const DIGEST_PENDING: Readonly<Record<string, string>> = {
     "fluent/fluent-bit:4.0.3": "the index digest of this tag could not be read from the registry or a public record when it was pinned",
+    "node:22.12.0-alpine3.21": "no registry is reachable where it was pinned, and no public record of this tag's index digest was found",
+    "amazon/aws-cli:2.22.0": "no registry is reachable where it was pinned, and no public record of this tag's index digest was found",
 };
 
 /** `repository:tag@digest`, or `repository:tag` while the digest is pending. */
@@ -333,6 +342,36 @@ export const RATE_LIMIT_DEFAULTS = {
         /** AUTH token: ElastiCache takes 16-128 printable characters; letters and digits only (no ':' either, which REDIS_AUTH reads as user:password). */
         authTokenLength: 64,
     },
+} as const;
+
+/** Static assets, ECR and the upload Jobs (images in IMAGES: `node`, `awsCli`). */
+export const PLATFORM_DEFAULTS = {
+    staticAssets: {
+        /** North America, Europe, Asia, Middle East and Africa: the users of a Japanese service are in Asia. */
+        priceClass: "PriceClass_200",
+        /** Bundlers write content-hashed names under an assets directory (Vite `assets/`, Next.js `_next/static/`). */
+        immutablePathPatterns: ["*/assets/*", "*/_next/static/*"],
+        /** Year-long, immutable: a content-hashed name never changes its bytes (RFC 8246). */
+        immutableMaxAgeSeconds: 31536000,
+        /** Entry files (index.js, manifest.json) name the hashed ones: a minute keeps a release visible quickly. */
+        entryMaxAgeSeconds: 60,
+        noncurrentVersionDays: 30,
+        npmRegistry: "https://registry.npmjs.org",
+    },
+    upload: {
+        /** Downloads and unpacks the release package (`npm pack`). */
+        npmImage: imageReference(IMAGES.node),
+        /** Copies the files to S3 with the Pod Identity credentials. */
+        awsCliImage: imageReference(IMAGES.awsCli),
+        /** Both containers run as the app uid (npm and the AWS CLI need only a writable HOME, /tmp here). */
+        uid: UIDS.app,
+        activeDeadlineSeconds: 900,
+        backoffLimit: 2,
+        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+        /** Argo CD sync wave: before the workload (wave 0), so the files exist before a pod serves a page naming them. */
+        syncWave: -1,
+    },
+    ecr: { keepReleases: 30, untaggedDays: 7 },
 } as const;
 
 /**

@@ -11,6 +11,7 @@
  * `routing/`, `delivery/`, `stacks/`); `tests/config-derived-names.test.ts` runs the program and
  * asserts that every object it registers is predicted here, so a new object cannot slip past.
  */
+import { staticUploadJobName, staticUploadServiceAccount } from "../shared";
 import type { AddonsConfig } from "./addons";
 import { ADDON_NAMESPACES, ADDON_SECRETS, DEFAULTS, PLATFORM_APPS } from "./defaults";
 import type { Report } from "./fields";
@@ -114,6 +115,11 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
                 what: `${job.schedule === undefined ? "Job" : "CronJob"} of service ${n}`,
             }),
         );
+        // The upload of the release's static files (bff-service/static-upload.ts).
+        if (service.staticAssets !== undefined) {
+            obj("Job", staticUploadJobName(n, service.version), "static upload Job");
+            obj("ServiceAccount", staticUploadServiceAccount(n), "static upload ServiceAccount");
+        }
         apps.push({ name: n, source, what: `service ${n}` });
     });
 

@@ -7,6 +7,7 @@ export * from "./gateway";
 export * from "./load";
 export * from "./namespaces";
 export * from "./paths";
+export * from "./platform";
 export * from "./rate-limits";
 export * from "./schema";
 export * from "./secrets";

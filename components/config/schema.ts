@@ -11,6 +11,7 @@ import { addonsSchema, deployerAccessFields } from "./addons";
 import { DEFAULTS } from "./defaults";
 import { kubeName, nonNegativeInt, positiveInt } from "./fields";
 import { gatewaySchema, timeZone } from "./gateway";
+import { costSchema, ecrSchema, networkSchema, scheduleSchema, staticAssetsSchema } from "./platform";
 import { backendSchema, rateLimitsSchema } from "./rate-limits";
 import { serviceSchema } from "./service";
 
@@ -35,9 +36,12 @@ const clusterSchema = z.strictObject({
         .string()
         .regex(/^1\.\d{2}$/, { error: 'must be a Kubernetes minor version such as "1.33"' })
         .default(DEFAULTS.kubernetesVersion),
-    /** Existing VPC; the network is owned outside this program. */
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id (vpc-0123456789abcdef0)" }),
-    /** Private subnets in at least two availability zones (SYSTEM.md §8). */
+    /** Existing VPC, owned outside this program. Required unless `network.create` is true (then refused). */
+    vpcId: z
+        .string()
+        .regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id (vpc-0123456789abcdef0)" })
+        .optional(),
+    /** Private subnets in at least two availability zones (SYSTEM.md §8). Required unless `network.create` is true (then refused). */
     privateSubnetIds: z
         .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id (subnet-0123456789abcdef0)" }))
         .min(2, { error: "must list private subnets in at least two availability zones" })
@@ -49,7 +53,8 @@ const clusterSchema = z.strictObject({
                     ctx.addIssue({ code: "custom", path: [i], message: `"${subnet}" is already listed at privateSubnetIds[${first}]` });
                 }
             }),
-        ),
+        )
+        .optional(),
     /** Whether the API endpoint is reachable from the internet; off by default (SYSTEM.md §8). */
     endpointPublicAccess: z.boolean().default(false),
     /** CIDRs allowed to reach a public endpoint. */
@@ -159,6 +164,16 @@ export const SECTION_SCHEMAS = {
     rateLimits: rateLimitsSchema.default({}),
     backends: z.array(backendSchema).default([]),
     delivery: deliverySchema,
+    /** S3 bucket and CloudFront distribution of the static files; the services' upload Jobs write to it. Default: none. */
+    staticAssets: staticAssetsSchema.optional(),
+    /** ECR repositories, one per service. Default: disabled. */
+    ecr: ecrSchema.default(() => ecrSchema.parse({})),
+    /** Night stop of the node groups (dev/QA). Default: none. */
+    schedule: scheduleSchema.optional(),
+    /** Monthly budget of the cost estimate. Default: none. */
+    cost: costSchema.default({}),
+    /** A VPC of the stack's own (`create: true`) instead of `cluster.vpcId` and `cluster.privateSubnetIds`. Default: none. */
+    network: networkSchema.optional(),
     /** Cluster add-ons (components/addons): each on by default, off where a platform team runs it. */
     addons: addonsSchema,
 };

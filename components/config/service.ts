@@ -1,6 +1,7 @@
 /** The `services` section: the BFF services and their routes (SYSTEM.md §1, §3, §5, §6, §9). */
 import { z } from "zod";
 import { checkLocalLimit, checkName, NAME_LIMITS } from "../shared";
+import { serviceStaticAssetsSchema } from "./platform";
 import { PLATFORM_APPS, RUNTIME_DEFAULTS, SERVICE_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
 import { timeZone } from "./gateway";
 import {
@@ -287,6 +288,8 @@ const serviceShape = z.strictObject({
     /** Traffic switch from a legacy upstream (SYSTEM.md §9 phases 2 and 3). */
     migration: migrationSchema.optional(),
     jobs: z.array(jobSchema).default([]),
+    /** Static files of each release, uploaded to the stack's bucket by a Job per version. Default: none. */
+    staticAssets: serviceStaticAssetsSchema.optional(),
     /** Argo CD sync wave of this service's Application: lower syncs first. */
     syncWave: z.number().int().default(0),
     /** Plain environment variables (no secrets: those live in the secrets repository). */
@@ -344,7 +347,7 @@ export function canaryStepsOf(service: ServiceConfig): CanaryStep[] {
 }
 
 /** Keys a service does not inherit through `extends`: what makes it a separate deploy unit. */
-const NOT_INHERITED = new Set(["name", "extends", "routes", "previews", "mirror", "migration", "jobs"]);
+const NOT_INHERITED = new Set(["name", "extends", "routes", "previews", "mirror", "migration", "jobs", "staticAssets"]);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);

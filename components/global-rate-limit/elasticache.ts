@@ -17,9 +17,9 @@ import { ElastiCacheConfig, RATE_LIMIT_DEFAULTS, replicationGroupId } from "../c
 
 export interface ElastiCacheRedisArgs {
     clusterName: string;
-    vpcId: string;
+    vpcId: pulumi.Input<string>;
     /** Private subnets of the cluster: the cache's subnets and its clients' addresses. */
-    subnetIds: string[];
+    subnetIds: pulumi.Input<string>[];
     settings: ElastiCacheConfig;
     tags: Record<string, string>;
     /** AUTH token; default: a generated 64-character RandomPassword. Must be a secret Output. */
@@ -64,7 +64,7 @@ export function createElastiCacheRedis(args: ElastiCacheRedisArgs, parent: pulum
             `${id}-${i}`,
             {
                 securityGroupId: securityGroup.id,
-                description: `Redis from ${subnetId}`,
+                description: pulumi.interpolate`Redis from ${subnetId}`,
                 ipProtocol: "tcp",
                 fromPort: port,
                 toPort: port,

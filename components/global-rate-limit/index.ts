@@ -24,8 +24,8 @@ export interface GlobalRateLimitArgs extends GlobalRateLimitContext {
     /** Where ElastiCache goes (`redis: elasticache`). */
     aws?: {
         clusterName: string;
-        vpcId: string;
-        privateSubnetIds: string[];
+        vpcId: pulumi.Input<string>;
+        privateSubnetIds: pulumi.Input<string>[];
         tags: Record<string, string>;
         /** AUTH token, e.g. from a secrets manager; default: a generated RandomPassword. */
         authToken?: pulumi.Input<string>;

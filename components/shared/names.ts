@@ -80,3 +80,25 @@ export function assertName(kind: NameKind, value: string, what: string): string 
 export function childName(what: string, ...parts: (string | undefined)[]): string {
     return assertName("dns1123Label", parts.filter((p) => p !== undefined && p !== "").join("-"), what);
 }
+
+/**
+ * A version as a part of a Kubernetes name: lowercase, every run of characters names reject
+ * (`.`, `+`, `_`, capitals) becomes one '-', no '-' at either end: `2.15.0-RC.1+build_7` ->
+ * `2-15-0-rc-1-build-7`.
+ */
+export function versionNamePart(version: string): string {
+    return version
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "");
+}
+
+/** The upload Job of one release's static files: `<service>-static-upload-<version>` (at most 63 characters). */
+export function staticUploadJobName(service: string, version: string): string {
+    return `${service}-static-upload-${versionNamePart(version)}`;
+}
+
+/** The ServiceAccount of a service's upload Jobs; its EKS Pod Identity association names it. */
+export function staticUploadServiceAccount(service: string): string {
+    return `${service}-static-upload`;
+}
