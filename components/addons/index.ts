@@ -9,7 +9,7 @@
  * a preview and the mock runtime see exactly what will be installed (a remote component would
  * show no children under mocks).
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "../shared/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonName, DEFAULTS, StackConfig } from "../config";

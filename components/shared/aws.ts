@@ -5,9 +5,14 @@
  * `aws.eks.Cluster` as before; a service used for the first time is added here. Each module
  * registers its own resource types with the SDK when loaded, as through the package's index.
  */
+export * as autoscaling from "@pulumi/aws/autoscaling";
+export * as cloudfront from "@pulumi/aws/cloudfront";
 export * as ec2 from "@pulumi/aws/ec2";
+export * as ecr from "@pulumi/aws/ecr";
 export * as eks from "@pulumi/aws/eks";
 export * as elasticache from "@pulumi/aws/elasticache";
 export * as iam from "@pulumi/aws/iam";
 export * as kms from "@pulumi/aws/kms";
+export * as s3 from "@pulumi/aws/s3";
 export * as vpc from "@pulumi/aws/vpc";
+export { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";

@@ -11,7 +11,7 @@
  *   everything else (entry files naming the hashed ones) for `entryMaxAgeSeconds`.
  * Bucket and distribution are protected: deleting them takes `pulumi state unprotect`.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "../shared/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_DEFAULTS, ServiceConfig, staticPrefix, StaticAssetsConfig } from "../config";
 import { staticUploadServiceAccount } from "../shared";
