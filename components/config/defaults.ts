@@ -103,6 +103,14 @@ export const IMAGES = {
         tag: "7.2.11-alpine",
         digest: "sha256:cd3e4dbac9604660d08efac21b27daa2ae91dde1e19203b49ec8567050ba093f",
     },
+    /**
+     * Argo CD's own image for `argocd admin export` (the Argo CD backup): the version the argo-cd
+     * chart of the add-ons installs (argo-helm 10.1.1 = Argo CD v3.4.4), so the export reads what
+     * that Argo CD writes. Its digest is not verifiable from here: see DIGEST_PENDING.
+     */
+    argocd: { repository: "quay.io/argoproj/argocd", tag: "v3.4.4", digest: undefined },
+    /** AWS CLI v2 (reads EKS Pod Identity credentials since 2.15): uploads the Argo CD backup. Digest: see DIGEST_PENDING. */
+    awsCli: { repository: "amazon/aws-cli", tag: "2.22.0", digest: undefined },
 } as const satisfies Record<string, PinnedImage>;
 
 /**
@@ -112,6 +120,9 @@ export const IMAGES = {
  */
 export const DIGEST_PENDING: Readonly<Record<string, string>> = {
     "fluent/fluent-bit:4.0.3": "the index digest of this tag could not be read from the registry or a public record when it was pinned",
+    "quay.io/argoproj/argocd:v3.4.4":
+        "no registry is reachable from where it was pinned, and no public record of the index digest was found",
+    "amazon/aws-cli:2.22.0": "no registry is reachable from where it was pinned, and no public record of the index digest was found",
 };
 
 /** `repository:tag@digest`, or `repository:tag` while the digest is pending. */

@@ -714,7 +714,10 @@ function renderIstioOperator(
                                         // Istio's Deployment has no init containers: the list is set whole.
                                         { path: "spec.template.spec.initContainers", value: pod.initContainers },
                                         ...pod.volumes.map((value) => ({ path: "spec.template.spec.volumes[-1]", value })),
-                                        { path: "spec.template.spec.terminationGracePeriodSeconds", value: pod.terminationGracePeriodSeconds },
+                                        {
+                                            path: "spec.template.spec.terminationGracePeriodSeconds",
+                                            value: pod.terminationGracePeriodSeconds,
+                                        },
                                         // As in gatewayInjection mode: istio-proxy uses its projected istio-token.
                                         { path: "spec.template.spec.automountServiceAccountToken", value: false },
                                         // The pods' version labels (not in `label`, which is also the
