@@ -1,6 +1,6 @@
 /**
  * Benchmark of the gateway's nginx sidecar (`npm run bench` ends with it; alone:
- * `node -r ts-node/register/transpile-only bench/nginx.ts [--seconds 3] [--concurrency 16]`).
+ * `node -r ./cli/register.js bench/nginx.ts [--seconds 3] [--concurrency 16]`).
  *
  * Sends keep-alive GETs at a fixed concurrency for a fixed time, straight to an upstream and then
  * through nginx, and prints requests per second, p50/p99 latency and the ratio.
@@ -88,7 +88,7 @@ async function load(
 /** The first gateway of the production stack: the configuration the benchmark renders. */
 export function productionGateway(): { gateway: GatewayConfig; hosts: HostConfig[] } {
     const file = readStackFile(join(__dirname, "..", "Pulumi.production.yaml"), "bff-platform");
-    const { config } = parseStackConfig(file.configMap, file.secretKeys);
+    const { config } = parseStackConfig(file.configMap, "production", { secretKeys: file.secretKeys });
     const gateway = config.gateways[0];
     // Plain HTTP on loopback: TLS and the shadow mirror are left out of the measured path.
     return { gateway: { ...gateway, tls: undefined, mirror: undefined, rateLimit: undefined }, hosts: config.hosts };

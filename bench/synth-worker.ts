@@ -1,6 +1,6 @@
 /**
  * One size of `npm run bench`, run in a fresh process so that its peak memory is its own:
- *   node -r ts-node/register/transpile-only bench/synth-worker.ts <services> [--repeats <n>]
+ *   node -r ./cli/register.js bench/synth-worker.ts <services> [--repeats <n>]
  *
  * Generates a stack of <services> services from Pulumi.production.yaml, validates it, loads the
  * program, warms up with a small stack, then times `synthesizeStackFile` alone <n> times (default
@@ -16,7 +16,7 @@ const WARMUP_SERVICES = 10;
 
 export interface WorkerResult {
     services: number;
-    /** Time to require the program, the SDKs and synth (after ts-node is registered). */
+    /** Time to require the program, the SDKs and synth (after the TypeScript loader, cli/register.js). */
     moduleLoadMs: number;
     warmupMs: number;
     runsMs: number[];
@@ -103,8 +103,8 @@ export async function runWorker(services: number, repeats: number): Promise<Work
     const base = readStackFile(join(projectDir, "Pulumi.production.yaml"), PROJECT);
     const stackFile = generateStackFile(base, services);
     // Fails with a ConfigError listing every problem if the generator ever produces a bad stack.
-    parseStackConfig(stackFile.configMap, stackFile.secretKeys);
-    const synth = (file: StackFile) => synthesizeStackFile({ project: PROJECT, stack: "bench", stackFile: file });
+    parseStackConfig(stackFile.configMap, "production", { secretKeys: stackFile.secretKeys });
+    const synth = (file: StackFile) => synthesizeStackFile({ project: PROJECT, stack: "production", stackFile: file });
 
     const warmupStarted = process.hrtime.bigint();
     await synth(generateStackFile(base, Math.min(WARMUP_SERVICES, services)));

@@ -252,6 +252,7 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
     if (process.env.BFF_SOURCE_MAPPED_STACKS !== "1") {
         errorClass.prepareStackTrace = undefined;
     }
+    const restoreDebuggablePromise = withoutPromiseStackTraces();
     try {
         const returned = await program();
         await waitForRegistrations();
@@ -271,5 +272,40 @@ export async function runProgram(program: () => Promise<unknown>, options: RunOp
     } finally {
         process.off("unhandledRejection", onRejection);
         errorClass.prepareStackTrace = sourceMappedStacks;
+        restoreDebuggablePromise();
     }
+}
+
+interface DebuggableModule {
+    debugPromiseLeaks: boolean;
+    debuggablePromise<T>(promise: Promise<T>, context: unknown): Promise<T>;
+}
+
+/**
+ * The SDK wraps every promise of a registration in `debuggablePromise`, which captures and formats
+ * a stack trace for each (`new Error().stack`), printed only when the process exits with promises
+ * still pending and `PULUMI_DEBUG_PROMISE_LEAKS` is set (@pulumi/pulumi runtime/debuggable.js).
+ * Formatting those traces was a fifth of a production synth. During a run, unless that variable is
+ * set, the wrapper captures no frames; the leak tracking itself (the promise set the SDK waits on)
+ * is unchanged. The SDK's modules call `debuggable_1.debuggablePromise(...)` through the module
+ * object, so replacing the export reaches every caller. Returns the function that restores it.
+ */
+function withoutPromiseStackTraces(): () => void {
+    const debuggable = require("@pulumi/pulumi/runtime/debuggable") as DebuggableModule;
+    const original = debuggable.debuggablePromise;
+    if (debuggable.debugPromiseLeaks) {
+        return () => undefined;
+    }
+    debuggable.debuggablePromise = function debuggablePromiseWithoutTrace<T>(promise: Promise<T>, context: unknown): Promise<T> {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return original(promise, context);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
+    return () => {
+        debuggable.debuggablePromise = original;
+    };
 }

@@ -101,7 +101,7 @@ function checkVersion(version: string): void {
 function validate(file: StackText, project: string, text: string): void {
     const parsed = parseStackFile(text, project, file.path);
     try {
-        parseStackConfig(parsed.configMap, parsed.secretKeys);
+        parseStackConfig(parsed.configMap, file.stack, { secretKeys: parsed.secretKeys, secretPaths: parsed.placeholders });
     } catch (error) {
         if (error instanceof ConfigError) {
             throw new ReleaseInputError(`${file.path} would not validate with this change: ${error.message}`);

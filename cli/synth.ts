@@ -74,7 +74,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
         ]);
     }
     const stackFile = readStackFile(join(projectDir, `Pulumi.${options.stack}.yaml`), project);
-    parseStackConfig(stackFile.configMap, stackFile.secretKeys);
+    parseStackConfig(stackFile.configMap, options.stack, { secretKeys: stackFile.secretKeys, secretPaths: stackFile.placeholders });
     const conflicts = projectStackConflicts(
         projectDir,
         options.stack,
@@ -95,7 +95,10 @@ export async function synthesizeStackFile(args: {
     mode?: Mode;
 }): Promise<SynthResult> {
     const { project, stack, stackFile } = args;
-    const { config } = parseStackConfig(stackFile.configMap, stackFile.secretKeys);
+    const { config } = parseStackConfig(stackFile.configMap, stack, {
+        secretKeys: stackFile.secretKeys,
+        secretPaths: stackFile.placeholders,
+    });
     const run = await runProgram(main, {
         project,
         stack,

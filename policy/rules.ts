@@ -9,7 +9,7 @@
  * sidecars an IstioOperator's overlays add to the gateway Istio renders.
  */
 import { DIGEST_PENDING, UIDS } from "../components/config";
-import { HIGH_ID_FLOOR } from "../components/shared";
+import { ADDON_NAMESPACE_COMPONENT, HIGH_ID_FLOOR } from "../components/shared";
 
 /** One resource as the rules see it. */
 export interface CheckedResource {
@@ -336,15 +336,18 @@ function isDefaultDenyIngress(inputs: Obj): boolean {
 
 const defaultDenyPerNamespace: StackRule = {
     name: "default-deny-ingress-per-namespace",
-    description: "Every namespace the stack creates has a NetworkPolicy that selects all its pods and allows no ingress.",
+    description:
+        "Every namespace the stack creates for its own workloads has a NetworkPolicy that selects all its pods and allows no ingress (add-on namespaces hold the charts' pods, whose ingress the charts define).",
     check: (resources) => {
         const denied = new Set(
             resources
                 .filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && isDefaultDenyIngress(r.inputs))
                 .map((r) => str(obj(r.inputs.metadata).namespace)),
         );
+        const addonNamespace = (r: CheckedResource) =>
+            str(obj(obj(r.inputs.metadata).labels)["app.kubernetes.io/component"]) === ADDON_NAMESPACE_COMPONENT;
         return resources
-            .filter((r) => r.type === "kubernetes:core/v1:Namespace" && !denied.has(str(obj(r.inputs.metadata).name)))
+            .filter((r) => r.type === "kubernetes:core/v1:Namespace" && !addonNamespace(r) && !denied.has(str(obj(r.inputs.metadata).name)))
             .map((resource) => ({
                 resource,
                 message: `namespace ${str(obj(resource.inputs.metadata).name) ?? "?"} has no default-deny ingress NetworkPolicy`,

@@ -119,7 +119,7 @@ describe("cluster add-ons", () => {
     });
 
     it("orders add-ons from their declared dependencies, not from list order", () => {
-        const config = parseStackConfig(stackFile("production").configMap).config;
+        const config = parseStackConfig(stackFile("production").configMap, "production").config;
         const order = addonOrder(config);
         assert.ok(order.indexOf("istio") < order.indexOf("argoRollouts"), "Argo Rollouts after Istio");
         const rollouts = findResource(production, RELEASE, "argo-rollouts");
@@ -192,7 +192,7 @@ describe("cluster add-ons", () => {
             "bff-platform:cluster.deployerCidrs: the API endpoint is private (endpointPublicAccess: false) and no deployer path is configured: set cluster.deployerCidrs and/or cluster.deployerSecurityGroupIds to the network of the machine that runs `pulumi up`",
         ]);
         const bySecurityGroup = editConfig(noPath, "cluster", (c) => ({ ...c, deployerSecurityGroupIds: ["sg-0123456789abcdef0"] }));
-        assert.doesNotThrow(() => parseStackConfig(bySecurityGroup));
+        assert.doesNotThrow(() => parseStackConfig(bySecurityGroup, "dev"));
         const noKeys = editConfig(file.configMap, "addons", (a) => ({ ...a, datadog: { site: "datadoghq.com" } }));
         assert.deepEqual(configProblems(noKeys), [
             "bff-platform:addons.datadog.apiKey: is required while the Datadog add-on is enabled: pulumi config set --secret --path 'addons.datadog.apiKey' <key>, or set addons.datadog.enabled: false",

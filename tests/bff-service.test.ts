@@ -6,7 +6,7 @@ import { renderResourcesJson } from "../cli/render";
 import { editConfig, resourcesOfType, run, stackFile } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 
-const productionServices = () => parseStackConfig(stackFile("production").configMap).config.services;
+const productionServices = () => parseStackConfig(stackFile("production").configMap, "production").config.services;
 const service = (name: string): ServiceConfig => {
     const found = productionServices().find((s) => s.name === name);
     assert.ok(found, name);
@@ -512,7 +512,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
             if (stackTimeZone !== undefined) {
                 configMap = { ...configMap, "bff-platform:timeZone": stackTimeZone };
             }
-            return parseStackConfig(configMap).config;
+            return parseStackConfig(configMap, "production").config;
         };
         const cronOf = (config: any) =>
             renderBffService(
@@ -527,14 +527,14 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
             () => withJobs([{ name: "migrate", timeZone: "UTC", command: ["bin/rails", "db:migrate"] }]),
             (e: any) =>
                 e.problems.some((p: string) =>
-                    /services\[\d+\]\.jobs\[0\]\.timeZone: applies to a scheduled job \(a CronJob\) only: set schedule, or remove timeZone/.test(
+                    /services\[account-web\]\.jobs\[migrate\]\.timeZone: applies to a scheduled job \(a CronJob\) only: set schedule, or remove timeZone/.test(
                         p,
                     ),
                 ),
         );
         assert.throws(
             () => withJobs([{ ...nightly, timeZone: "Tokyo time" }]),
-            (e: any) => e.problems.some((p: string) => /jobs\[0\]\.timeZone: "Tokyo time" must be an IANA time zone name/.test(p)),
+            (e: any) => e.problems.some((p: string) => /jobs\[purge\]\.timeZone: "Tokyo time" must be an IANA time zone name/.test(p)),
         );
     });
 

@@ -15,13 +15,13 @@ const editService = (index: number, edit: (service: any) => void) =>
 describe("stack configuration", () => {
     for (const stack of STACKS) {
         it(`accepts the committed Pulumi.${stack}.yaml`, () => {
-            const { config } = parseStackConfig(stackFile(stack).configMap);
+            const { config } = parseStackConfig(stackFile(stack).configMap, stack);
             assert.equal(config.environment, stack);
         });
     }
 
     it("describes a production-sized frontend: 12+ services, pc and sp hosts, on-demand nodes", () => {
-        const { config } = parseStackConfig(production());
+        const { config } = parseStackConfig(production(), "production");
         assert.ok(config.services.length >= 12, `${config.services.length} services`);
         assert.deepEqual(
             config.hosts.map((h) => h.name),
@@ -33,8 +33,8 @@ describe("stack configuration", () => {
     });
 
     it("makes dev smaller and cheaper: spot nodes and fewer replicas", () => {
-        const dev = parseStackConfig(stackFile("dev").configMap).config;
-        const prod = parseStackConfig(production()).config;
+        const dev = parseStackConfig(stackFile("dev").configMap, "dev").config;
+        const prod = parseStackConfig(production(), "production").config;
         assert.ok(dev.nodePools.every((p) => p.capacityType === "SPOT"));
         assert.ok(dev.services.length < prod.services.length);
         const maxPods = (c: typeof dev) => c.services.reduce((n, s) => n + (s.hpa?.maxReplicas ?? s.replicas ?? 0), 0);
@@ -43,7 +43,7 @@ describe("stack configuration", () => {
     });
 
     it("fills defaults from one place", () => {
-        const { config } = parseStackConfig(stackFile("dev").configMap);
+        const { config } = parseStackConfig(stackFile("dev").configMap, "dev");
         assert.equal(config.appNamespace, "frontend");
         assert.equal(config.gateways[0].namespace, "frontend-gateway");
         assert.equal(config.gateways[0].mode, "gatewayInjection");
@@ -60,15 +60,18 @@ describe("stack configuration", () => {
         });
         assert.deepEqual(problemsOf(configMap), [
             `bff-platform:services[0].name: "PC_Web" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
-            `bff-platform:services[1].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
-            "bff-platform:services[2].replicas: must be at least 0, got -1",
+            `bff-platform:services[sp-web].replicsa: unknown key; did you mean "replicas"? allowed keys: name, extends, runtime, image, version, strategy, canary, replicas, resources, hpa, capacity, rateLimit, port, healthPath, routes, previews, mirror, timeout, retries, circuitBreaker, migration, jobs, syncWave, env`,
+            "bff-platform:services[pc-watch].replicas: must be at least 0, got -1",
         ]);
     });
 
     it("lists every problem once, before anything is created, in one error", () => {
         const error = (() => {
             try {
-                parseStackConfig(editService(3, (s) => ((s.version = "latest"), (s.image = "repo/app:1.0"), (s.hpa.minReplicas = 50))));
+                parseStackConfig(
+                    editService(3, (s) => ((s.version = "latest"), (s.image = "repo/app:1.0"), (s.hpa.minReplicas = 50))),
+                    "production",
+                );
             } catch (e) {
                 return e as ConfigError;
             }
@@ -77,28 +80,33 @@ describe("stack configuration", () => {
         assert.ok(error instanceof ConfigError);
         assert.equal(error.problems.length, 3, error.message);
         assert.match(error.message, /^The stack configuration has 3 problems:\n {2}- /);
-        assert.match(error.problems.join("\n"), /services\[3\]\.version: "latest" is not a version/);
-        assert.match(error.problems.join("\n"), /services\[3\]\.image: .* without tag or digest/);
-        assert.match(error.problems.join("\n"), /services\[3\]\.hpa\.minReplicas: 50 is above maxReplicas 40/);
+        assert.match(error.problems.join("\n"), /services\[pc-watch\]\.version: "latest" is not a version/);
+        assert.match(error.problems.join("\n"), /services\[pc-watch\]\.image: .* without tag or digest/);
+        assert.match(error.problems.join("\n"), /services\[pc-watch\]\.hpa\.minReplicas: 50 is above maxReplicas 40/);
     });
 
     it("rejects unknown top-level keys with a suggestion", () => {
         const configMap = { ...production(), "bff-platform:servces": "[]" };
         assert.deepEqual(problemsOf(configMap), [
-            'bff-platform:servces: unknown key; did you mean "services"? allowed keys: environment, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, addons',
+            'bff-platform:servces: unknown key; did you mean "services"? allowed keys: environment, environmentOverride, appNamespace, timeZone, cluster, nodePools, hosts, gateways, services, rateLimits, backends, delivery, addons',
         ]);
     });
 
     it("leaves keys of other namespaces to their providers but requires aws:region", () => {
         const withProviderKeys = { ...production(), "kubernetes:enableServerSideApply": "true" };
-        assert.doesNotThrow(() => parseStackConfig(withProviderKeys));
+        assert.doesNotThrow(() => parseStackConfig(withProviderKeys, "production"));
         const { ["aws:region"]: _region, ...withoutRegion } = production();
         assert.deepEqual(problemsOf(withoutRegion), ["aws:region: is required (e.g. pulumi config set aws:region ap-northeast-1)"]);
     });
 
     it("keeps room in service names for the longest derived suffix", () => {
         const ok = "a".repeat(56);
-        assert.doesNotThrow(() => parseStackConfig(editService(10, (s) => (s.name = ok))));
+        assert.doesNotThrow(() =>
+            parseStackConfig(
+                editService(10, (s) => (s.name = ok)),
+                "production",
+            ),
+        );
         assert.match(
             problemsOf(editService(10, (s) => (s.name = "a".repeat(57))))[0],
             /services\[10\]\.name: .* 57 characters long, more than the 56 allowed here/,
@@ -107,22 +115,22 @@ describe("stack configuration", () => {
 
     it("checks types and says what was given", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.hpa.maxReplicas = "20"))), [
-            'bff-platform:services[0].hpa.maxReplicas: must be a number, got string "20"',
+            'bff-platform:services[pc-web].hpa.maxReplicas: must be a number, got string "20"',
         ]);
         assert.deepEqual(problemsOf(editService(0, (s) => delete s.resources)), [
-            "bff-platform:services[0].resources: is required (expected object)",
+            "bff-platform:services[pc-web].resources: is required (expected object)",
         ]);
         assert.deepEqual(problemsOf(editService(0, (s) => (s.runtime = "deno"))), [
-            'bff-platform:services[0].runtime: "deno" is not allowed; allowed values: "nodejs", "ruby", "scala", "php"',
+            'bff-platform:services[pc-web].runtime: "deno" is not allowed; allowed values: "nodejs", "ruby", "scala", "php"',
         ]);
     });
 
     it("rejects requests above limits and quantities that are not quantities", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.resources.requests.memory = "2Gi"))), [
-            "bff-platform:services[0].resources.requests.memory: 2Gi is above limits.memory 1Gi",
+            "bff-platform:services[pc-web].resources.requests.memory: 2Gi is above limits.memory 1Gi",
         ]);
         assert.deepEqual(problemsOf(editService(0, (s) => (s.resources.requests.cpu = "2"))), [
-            "bff-platform:services[0].resources.requests.cpu: 2 is above limits.cpu 1",
+            "bff-platform:services[pc-web].resources.requests.cpu: 2 is above limits.cpu 1",
         ]);
         assert.match(
             problemsOf(editService(0, (s) => (s.resources.limits.memory = "1 GB")))[0],
@@ -132,23 +140,23 @@ describe("stack configuration", () => {
 
     it("requires replicas without an HPA and refuses them with one", () => {
         assert.deepEqual(problemsOf(editService(14, (s) => delete s.replicas)), [
-            "bff-platform:services[14].replicas: is required when no hpa is set",
+            "bff-platform:services[ads-bff].replicas: is required when no hpa is set",
         ]);
         assert.match(
             problemsOf(editService(0, (s) => (s.replicas = 3)))[0],
-            /services\[0\]\.replicas: conflicts with hpa: the autoscaler owns the replica count/,
+            /services\[pc-web\]\.replicas: 3 conflicts with hpa: the autoscaler owns the replica count/,
         );
     });
 
     it("checks references between sections", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.routes[0].host = "tablet"))), [
-            'bff-platform:services[0].routes[0].host: "tablet" is not a name in hosts (known hosts: pc, sp)',
+            'bff-platform:services[pc-web].routes[0].host: "tablet" is not a name in hosts (known hosts: pc, sp)',
         ]);
         assert.deepEqual(problemsOf(editService(2, (s) => (s.name = "pc-web"))), [
-            'bff-platform:services[2].name: "pc-web" is already used by services[0]; names must be unique',
+            'bff-platform:services[2].name: "pc-web" is already the name of services[0]; names must be unique',
         ]);
         assert.deepEqual(problemsOf(editService(2, (s) => (s.routes = [{ host: "pc", pathPrefix: "/" }]))), [
-            "bff-platform:services[2].routes[0].pathPrefix: / on host pc is already routed to pc-web",
+            "bff-platform:services[sp-web].routes[0].pathPrefix: / on host pc is already routed to pc-web",
         ]);
         const noWorkers = editConfig(production(), "nodePools", (pools) => pools.filter((p: { role: string }) => p.role !== "worker"));
         assert.deepEqual(problemsOf(noWorkers), [
@@ -161,13 +169,13 @@ describe("stack configuration", () => {
             pools[1].desiredSize = 40;
             return pools;
         });
-        assert.deepEqual(problemsOf(configMap), ["bff-platform:nodePools[1].desiredSize: 40 is outside minSize..maxSize (6..30)"]);
+        assert.deepEqual(problemsOf(configMap), ["bff-platform:nodePools[worker].desiredSize: 40 is outside minSize..maxSize (6..30)"]);
     });
 
     it("checks the local limit against the HPA trigger and the pod performance limit (SYSTEM.md §5)", () => {
         const tooLow = problemsOf(editService(0, (s) => (s.rateLimit.local.requestsPerSecond = 8)));
         assert.deepEqual(tooLow, [
-            "bff-platform:services[0].rateLimit.local.requestsPerSecond: local limit 8 rps per pod is not above the HPA trigger of 8 rps per pod: requests would be rejected before the autoscaler adds pods",
+            "bff-platform:services[pc-web].rateLimit.local.requestsPerSecond: local limit 8 rps per pod is not above the HPA trigger of 8 rps per pod: requests would be rejected before the autoscaler adds pods",
         ]);
         const tooHigh = problemsOf(editService(0, (s) => (s.rateLimit.local.requestsPerSecond = 20)));
         assert.match(tooHigh[0], /local limit 20 rps per pod is not below the pod performance limit of 14 rps/);
@@ -178,7 +186,7 @@ describe("stack configuration", () => {
             limits.global.limits[0].path = "/watch";
             return limits;
         });
-        assert.deepEqual(problemsOf(configMap), ["bff-platform:rateLimits.global.limits[0]: set exactly one of path and pathRegex"]);
+        assert.deepEqual(problemsOf(configMap), ["bff-platform:rateLimits.global.limits[watch]: set exactly one of path and pathRegex"]);
     });
 });
 
@@ -189,43 +197,46 @@ describe("service configuration (canary, routing, jobs)", () => {
     it("rejects canary weights outside 0..100, decreasing, or not ending at 100", () => {
         const withSteps = (steps: unknown[]) => editService(2, (s) => (s.canary = { steps }));
         assert.deepEqual(problemsOf(withSteps([{ setWeight: 120 }, { setWeight: 100 }])), [
-            "bff-platform:services[2].canary.steps[0].setWeight: must be at most 100, got 120",
+            "bff-platform:services[sp-web].canary.steps[0].setWeight: 120 is out of range 0..100",
         ]);
         assert.deepEqual(problemsOf(withSteps([{ setWeight: 50 }, { pause: 60 }])), [
-            "bff-platform:services[2].canary.steps: must end with setWeight 100 (the last weight is 50): the rollout would never complete",
+            "bff-platform:services[sp-web].canary.steps[0].setWeight: 50 is the last weight: the steps must end with setWeight 100, or the rollout never completes",
         ]);
         assert.deepEqual(problemsOf(withSteps([{ setWeight: 50 }, { setWeight: 20 }, { setWeight: 100 }])), [
-            "bff-platform:services[2].canary.steps[1].setWeight: 20 is below the previous weight 50: weights only grow",
+            "bff-platform:services[sp-web].canary.steps[1].setWeight: 20 is below the weight of steps[0], 50: weights only grow",
         ]);
         assert.deepEqual(problemsOf(withSteps([{ setWeight: 50, pause: 10 }, { setWeight: 100 }])), [
-            "bff-platform:services[2].canary.steps[0]: set exactly one of setWeight and pause (got setWeight and pause)",
+            "bff-platform:services[sp-web].canary.steps[0]: set exactly one of setWeight and pause (got setWeight and pause)",
         ]);
     });
 
     it("rejects an HPA without a target", () => {
         assert.deepEqual(problemsOf(editService(2, (s) => delete s.hpa.targetCpuUtilization)), [
-            "bff-platform:services[2].hpa: has no target: set targetCpuUtilization (percent of the pod's requests) or external",
+            "bff-platform:services[sp-web].hpa: has no target: set targetCpuUtilization (percent of the pod's requests) or external",
         ]);
     });
 
     it("rejects preview and mirror targets that are not services", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.previews[0].service = "pc-v3"))), [
-            `bff-platform:services[0].previews[0].service: "pc-v3" is not the name of a service (services: ${parseStackConfig(production())
+            `bff-platform:services[pc-web].previews[0].service: "pc-v3" is not the name of a service (services: ${parseStackConfig(
+                production(),
+                "production",
+            )
                 .config.services.map((x) => x.name)
                 .join(", ")})`,
         ]);
         assert.deepEqual(problemsOf(editService(2, (s) => (s.mirror = { service: "sp-web", percentage: 5 }))), [
-            'bff-platform:services[2].mirror.service: "sp-web" is this service itself',
+            'bff-platform:services[sp-web].mirror.service: "sp-web" is this service itself',
         ]);
     });
 
     it("rejects two routes matching the same requests", () => {
         assert.deepEqual(problemsOf(editService(0, (s) => (s.previews[1] = { header: "preview", value: "v2", service: "pc-web-v2" }))), [
-            "bff-platform:services[0].previews[1]: matches the same requests (header preview=v2) as previews.0: the second route would never be used",
+            "bff-platform:services[pc-web].previews[1]: matches the same requests (header preview=v2) as previews[0]: the second route would never be used",
         ]);
         assert.deepEqual(
             problemsOf(editService(0, (s) => (s.previews[0] = { header: "preview", query: "p", value: "v2", service: "pc-web-v2" }))),
-            ["bff-platform:services[0].previews[0]: set exactly one of header and query"],
+            ["bff-platform:services[pc-web].previews[0]: set exactly one of header and query"],
         );
     });
 
@@ -243,36 +254,43 @@ describe("service configuration (canary, routing, jobs)", () => {
 
     it("keeps a migrating service off canaries, whose weights Argo Rollouts owns", () => {
         assert.deepEqual(problemsOf(editService(ADS, (s) => delete s.strategy)), [
-            `bff-platform:services[${ADS}].migration: needs strategy "rollingUpdate": Argo Rollouts owns the weights of the primary route during a canary, so a legacy share cannot sit beside them`,
+            `bff-platform:services[ads-bff].migration: needs strategy "rollingUpdate": Argo Rollouts owns the weights of the primary route during a canary, so a legacy share cannot sit beside them`,
         ]);
         assert.deepEqual(problemsOf(editService(ADS, (s) => (s.migration.legacyWeight = 101))), [
-            `bff-platform:services[${ADS}].migration.legacyWeight: must be at most 100, got 101`,
+            `bff-platform:services[ads-bff].migration.legacyWeight: 101 is out of range 0..100`,
         ]);
     });
 
     it("checks Job and CronJob names against their limits", () => {
         const long = "j".repeat(45);
         assert.deepEqual(problemsOf(editService(ACCOUNT, (s) => (s.jobs[1].name = long))), [
-            `bff-platform:services[${ACCOUNT}].jobs[1].name: the CronJob name "account-web-${long}" is 57 characters long, more than the limit of 52`,
+            `bff-platform:services[account-web].jobs[1].name: the CronJob name "account-web-${long}" is 57 characters long, more than the limit of 52`,
         ]);
-        assert.doesNotThrow(() => parseStackConfig(editService(ACCOUNT, (s) => (s.jobs[0].name = long))), "a Job name may be 63 long");
+        assert.doesNotThrow(
+            () =>
+                parseStackConfig(
+                    editService(ACCOUNT, (s) => (s.jobs[0].name = long)),
+                    "production",
+                ),
+            "a Job name may be 63 long",
+        );
         assert.match(
             problemsOf(editService(ACCOUNT, (s) => (s.jobs[1].schedule = "daily")))[0],
-            /jobs\[1\]\.schedule: "daily" must be a cron schedule/,
+            /jobs\[purge-sessions\]\.schedule: "daily" has 1 field; a CronJob schedule has 5: minute hour day-of-month month day-of-week/,
         );
     });
 
     it("requires a pinned image tag", () => {
         assert.deepEqual(problemsOf(editService(2, (s) => delete s.version)), [
-            "bff-platform:services[2].version: is required (expected string)",
+            "bff-platform:services[sp-web].version: is required (expected string)",
         ]);
         assert.deepEqual(problemsOf(editService(2, (s) => (s.version = "latest"))), [
-            'bff-platform:services[2].version: "latest" is not a version: pin the release you deploy',
+            'bff-platform:services[sp-web].version: "latest" is not a version: pin the release you deploy',
         ]);
     });
 
     it("lets a deploy unit extend another service: settings inherited, identity and routes its own", () => {
-        const services = parseStackConfig(production()).config.services;
+        const services = parseStackConfig(production(), "production").config.services;
         const byName = (name: string) => services.find((s) => s.name === name)!;
         const [pc, sp] = [byName("pc-watch"), byName("sp-watch")];
         assert.equal(sp.image, pc.image);
@@ -288,10 +306,10 @@ describe("service configuration (canary, routing, jobs)", () => {
 
     it("reports a problem inherited through extends once, at the service to change", () => {
         assert.deepEqual(problemsOf(editService(3, (s) => (s.resources.requests.cpu = "lots"))), [
-            'bff-platform:services[3].resources.requests.cpu: "lots" is not a Kubernetes quantity (examples: 250m, 1, 1.5, 512Mi, 2Gi, 1G)',
+            'bff-platform:services[pc-watch].resources.requests.cpu: "lots" is not a Kubernetes quantity (examples: 250m, 1, 1.5, 512Mi, 2Gi, 1G)',
         ]);
         assert.deepEqual(problemsOf(editService(4, (s) => (s.extends = "pc-wach"))), [
-            'bff-platform:services[4].extends: "pc-wach" is not the name of a service',
+            'bff-platform:services[sp-watch].extends: "pc-wach" is not the name of a service',
         ]);
         const cycle = editConfig(production(), "services", (services) => {
             services[3].extends = "sp-watch";
@@ -333,8 +351,8 @@ describe("stack files", () => {
         assert.ok(!JSON.stringify(file.configMap).includes("v1:abc"), "ciphertext is not passed on");
     });
 
-    it("reports which config keys are secrets after validation", () => {
-        const { secretKeys } = parseStackConfig(production(), ["bff-platform:delivery", "aws:secretKey"]);
-        assert.deepEqual(secretKeys, ["delivery"]);
+    it("reports which project keys are secrets after validation (provider keys are the providers')", () => {
+        const { secretKeys } = parseStackConfig(production(), "production", { secretKeys: ["aws:secretKey"] });
+        assert.deepEqual(secretKeys, []);
     });
 });

@@ -9,7 +9,7 @@ import { findBinary } from "../harness/nginx";
 
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
 const VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService";
-const production = () => parseStackConfig(stackFile("production").configMap).config;
+const production = () => parseStackConfig(stackFile("production").configMap, "production").config;
 const providerUrn = (r: RegisteredResource) => (r.provider ?? "").split("::").slice(0, -1).join("::");
 
 describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
@@ -169,7 +169,7 @@ describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
             return services;
         });
         assert.throws(
-            () => parseStackConfig(configMap),
+            () => parseStackConfig(configMap, "production"),
             (e: unknown) =>
                 e instanceof ConfigError &&
                 e.problems.includes(

@@ -22,13 +22,12 @@ import {
 import { CONTENT_HASH_ANNOTATION } from "../components/shared";
 import { runProgram, SECRET_MARKER } from "../cli/mock-runtime";
 import { kubernetesObjects, renderManifests, renderResourcesJson } from "../cli/render";
-import { synthesize } from "../cli/synth";
-import { editConfig, findResource, PROJECT_DIR, resourcesOfType, runStack, stackFile, StackName } from "./support/program";
+import { editConfig, findResource, resourcesOfType, runStack, stackFile, StackName, synthesizeStack } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 
 const configOf = (stack: StackName, edit?: (configMap: Record<string, string>) => Record<string, string>): StackConfig => {
     const configMap = stackFile(stack).configMap;
-    return parseStackConfig(edit === undefined ? configMap : edit(configMap)).config;
+    return parseStackConfig(edit === undefined ? configMap : edit(configMap), stack).config;
 };
 const nodeRoleOf = (config: StackConfig) => (config.nodePools.some((p) => p.role === "system") ? "system" : "worker");
 const renderFor = (config: StackConfig): any =>
@@ -537,7 +536,7 @@ describe("global rate limit in the program", () => {
     });
 
     it("synth of production shows the token only as the secret marker", async () => {
-        const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR, mode: "up" });
+        const { files } = await synthesizeStack("production", "up");
         const secretFile = files.get("manifests/frontend-ratelimit/ratelimit/secret-ratelimit-redis.yaml") as string;
         assert.match(secretFile, /stringData:\n {2}"\[secret\]": "\[secret\]"\n/);
         const resources = JSON.parse(files.get("resources.json") as string) as any[];

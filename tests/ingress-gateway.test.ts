@@ -9,7 +9,7 @@ import { CONTAINERS, gatewayVersion, POD_LAYOUT, renderIngressGateway, SERVICE_P
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
-import { editConfig, run, runStack, stackFile } from "./support/program";
+import { editConfig, run, runStack, runStackFresh, stackFile } from "./support/program";
 import { KubeObjectLike, validateKubeObject } from "./support/schemas";
 
 const GATEWAY_TYPE = "bff-platform:gateway:IngressGateway";
@@ -239,8 +239,14 @@ describe("ingress gateway component (mocks)", () => {
                     (c) => c.name === CONTAINERS.fluentBit,
                 );
             assert.deepEqual(fluentBitOf(objects)?.resources, { requests: { cpu: "150m", memory: "192Mi" }, limits: { memory: "192Mi" } });
-            const rated = parseStackConfig(productionWith((g) => (g.ratedRequestsPerSecond = 3000))).config.gateways[0];
-            const config = parseStackConfig(productionWith(() => undefined)).config;
+            const rated = parseStackConfig(
+                productionWith((g) => (g.ratedRequestsPerSecond = 3000)),
+                "production",
+            ).config.gateways[0];
+            const config = parseStackConfig(
+                productionWith(() => undefined),
+                "production",
+            ).config;
             const rendered = renderIngressGateway(rated, { hosts: config.hosts });
             assert.deepEqual(rendered.pod.initContainers.find((c) => c.name === CONTAINERS.fluentBit)?.resources, {
                 requests: { cpu: "450m", memory: "304Mi" },
@@ -466,7 +472,7 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(labels.version, labels["app.kubernetes.io/version"]);
             // Not in the selector: a new version rolls the pods, it never touches the immutable selector.
             assert.equal(one(objects, "Deployment").spec.selector.matchLabels.version, undefined);
-            const gateway = parseStackConfig(stackFile("production").configMap).config.gateways[0];
+            const gateway = parseStackConfig(stackFile("production").configMap, "production").config.gateways[0];
             assert.equal(gatewayVersion(gateway, "a"), gatewayVersion(gateway, "a"), "deterministic");
             assert.notEqual(gatewayVersion(gateway, "a"), gatewayVersion(gateway, "b"), "changes with the configuration");
             const bigger = {
@@ -540,7 +546,10 @@ describe("ingress gateway component (mocks)", () => {
             const operator = one(objects, "IstioOperator");
             const [overlay] = operator.spec.components.ingressGateways[0].k8s.overlays;
             assert.deepEqual([overlay.apiVersion, overlay.kind, overlay.name], ["apps/v1", "Deployment", "istio-ingressgateway"]);
-            const config = parseStackConfig(productionWith(() => undefined)).config;
+            const config = parseStackConfig(
+                productionWith(() => undefined),
+                "production",
+            ).config;
             const injected = renderIngressGateway({ ...config.gateways[0], mode: "gatewayInjection" }, { hosts: config.hosts });
             const patchesAt = (path: string) =>
                 overlay.patches.filter((p: { path: string }) => p.path === path).map((p: { value: unknown }) => p.value);
@@ -677,8 +686,8 @@ describe("ingress gateway component (mocks)", () => {
         });
 
         it("renders byte-identical objects for the same config", async () => {
-            const first = JSON.stringify(gatewayObjects(await runStack("production")));
-            const second = JSON.stringify(gatewayObjects(await runStack("production")));
+            const first = JSON.stringify(gatewayObjects(await runStackFresh("production")));
+            const second = JSON.stringify(gatewayObjects(await runStackFresh("production")));
             assert.equal(first, second);
         });
     });

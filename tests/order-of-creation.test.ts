@@ -123,7 +123,7 @@ function withoutEdge(resources: RegisteredResource[], from: RegisteredResource, 
 
 function configOf(stack: (typeof STACKS)[number]): StackConfig {
     const file = stackFile(stack);
-    return parseStackConfig(file.configMap, file.secretKeys).config;
+    return parseStackConfig(file.configMap, stack, { secretKeys: file.secretKeys, secretPaths: file.placeholders }).config;
 }
 
 describe("order of creation on the recorded graph", () => {
@@ -145,7 +145,10 @@ describe("order of creation on the recorded graph", () => {
         const file = stackFile("production");
         const configMap = editConfig(file.configMap, "delivery", (d) => ({ ...d, mode: "direct" }));
         const result = await run(configMap, "up", "production", file.secretKeys);
-        const verdict = checkOrderOfCreation(result.resources, parseStackConfig(configMap, file.secretKeys).config);
+        const verdict = checkOrderOfCreation(
+            result.resources,
+            parseStackConfig(configMap, "production", { secretKeys: file.secretKeys, secretPaths: file.placeholders }).config,
+        );
         assert.deepEqual(verdict.violations, []);
         // 14 Rollouts, their VirtualServices, DestinationRules, AnalysisTemplates, Gateways, EnvoyFilters, issuer, certificates.
         assert.ok(verdict.checked.crd > 60, `CRD checks: ${verdict.checked.crd}`);
@@ -212,7 +215,7 @@ describe("order of creation on the recorded graph", () => {
         const configMap = editConfig(file.configMap, "addons", (a) => ({ ...a, argoRollouts: { enabled: false } }));
         const delivered = editConfig(configMap, "delivery", (d) => ({ ...d, mode: "direct" }));
         const result = await run(delivered, "up", "production", file.secretKeys);
-        const config = parseStackConfig(delivered, file.secretKeys).config;
+        const config = parseStackConfig(delivered, "production", { secretKeys: file.secretKeys, secretPaths: file.placeholders }).config;
         assert.equal(
             result.resources.some((r) => r.type === RELEASE && r.inputs.chart === "argo-rollouts"),
             false,

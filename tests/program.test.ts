@@ -46,7 +46,8 @@ describe("the program under the mock runtime", () => {
                 configMap,
                 onRegister: (r) => registered.push(r),
             }),
-            (error: unknown) => error instanceof ConfigError && /services\[0\]\.replicas: must be at least 0, got -1/.test(error.message),
+            (error: unknown) =>
+                error instanceof ConfigError && /services\[pc-web\]\.replicas: must be at least 0, got -1/.test(error.message),
         );
         assert.deepEqual(registered, []);
     });

@@ -35,36 +35,36 @@ const watch = (fields: Record<string, unknown> = {}) => ({
 
 describe("global rate limit configuration", () => {
     it("accepts the committed stacks and fills the defaults", () => {
-        const prod = parseStackConfig(production()).config.rateLimits.global;
+        const prod = parseStackConfig(production(), "production").config.rateLimits.global;
         assert.equal(prod?.redis, "elasticache");
         assert.equal(prod?.namespace, "frontend-ratelimit");
         assert.equal(prod?.replicas, 2);
         assert.equal(prod?.timeout, "50ms");
         assert.equal(prod?.failureModeDeny, false);
-        const devGlobal = parseStackConfig(dev()).config.rateLimits.global;
+        const devGlobal = parseStackConfig(dev(), "dev").config.rateLimits.global;
         assert.equal(devGlobal?.redis, "inCluster");
         assert.deepEqual(devGlobal?.limits, [{ name: "top-page", path: "/", unit: "minute", requestsPerUnit: 10 }]);
     });
 
     it("rejects zero requests and unknown units with the key path", () => {
         assert.deepEqual(problemsOf(withLimits([watch({ requestsPerUnit: 0 })])), [
-            "bff-platform:rateLimits.global.limits[0].requestsPerUnit: must be at least 1, got 0",
+            "bff-platform:rateLimits.global.limits[watch].requestsPerUnit: must be at least 1, got 0",
         ]);
         assert.deepEqual(problemsOf(withLimits([watch({ unit: "week" })])), [
-            'bff-platform:rateLimits.global.limits[0].unit: "week" is not allowed; allowed values: "second", "minute", "hour", "day"',
+            'bff-platform:rateLimits.global.limits[watch].unit: "week" is not allowed; allowed values: "second", "minute", "hour", "day"',
         ]);
     });
 
     it("rejects duplicate descriptors: the same path, the same regex, or the same name", () => {
         const top = { name: "top", path: "/", unit: "minute", requestsPerUnit: 600 };
         assert.deepEqual(problemsOf(withLimits([top, { ...top, name: "top-again" }])), [
-            "bff-platform:rateLimits.global.limits[1].path: limits the same requests (PATH /) as limits[0]: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through",
+            "bff-platform:rateLimits.global.limits[top-again].path: limits the same requests (PATH /) as limit top: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through",
         ]);
         assert.deepEqual(problemsOf(withLimits([watch(), watch({ name: "watch-2", requestsPerUnit: 100 })])), [
-            "bff-platform:rateLimits.global.limits[1].pathRegex: limits the same requests (regex /watch/(lv\\d+)) as limits[0]: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through",
+            "bff-platform:rateLimits.global.limits[watch-2].pathRegex: limits the same requests (regex /watch/(lv\\d+)) as limit watch: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through",
         ]);
         assert.deepEqual(problemsOf(withLimits([watch(), watch({ pathRegex: "/live/(lv\\d+)", requestsPerUnit: 100 })])), [
-            'bff-platform:rateLimits.global.limits[1].name: "watch" is already used by rateLimits.global.limits[0]; names must be unique',
+            'bff-platform:rateLimits.global.limits[1].name: "watch" is already the name of limits[0]; names must be unique',
         ]);
     });
 
@@ -77,15 +77,15 @@ describe("global rate limit configuration", () => {
             ]),
         );
         assert.deepEqual(problems, [
-            'bff-platform:rateLimits.global.limits[0].pathRegex: "/watch/(?=lv)" is not an RE2 regular expression (Envoy\'s safe_regex): invalid perl operator: (?=',
-            'bff-platform:rateLimits.global.limits[1].pathRegex: "/(a)/\\\\1" is not an RE2 regular expression (Envoy\'s safe_regex): invalid escape sequence: \\1',
-            'bff-platform:rateLimits.global.limits[2].pathRegex: "/watch/[" is not an RE2 regular expression (Envoy\'s safe_regex): missing ]: [',
+            'bff-platform:rateLimits.global.limits[ahead].pathRegex: "/watch/(?=lv)" is not an RE2 regular expression (Envoy\'s safe_regex): invalid perl operator: (?=',
+            'bff-platform:rateLimits.global.limits[back].pathRegex: "/(a)/\\\\1" is not an RE2 regular expression (Envoy\'s safe_regex): invalid escape sequence: \\1',
+            'bff-platform:rateLimits.global.limits[broken].pathRegex: "/watch/[" is not an RE2 regular expression (Envoy\'s safe_regex): missing ]: [',
         ]);
     });
 
     it("rejects a path that is not a request path", () => {
         assert.deepEqual(problemsOf(withLimits([watch({ pathRegex: undefined, path: "watch" })])), [
-            `bff-platform:rateLimits.global.limits[0].path: "watch" must be a request path starting with '/', without spaces`,
+            `bff-platform:rateLimits.global.limits[watch].path: "watch" must be a request path starting with '/', without spaces`,
         ]);
     });
 
@@ -111,13 +111,16 @@ describe("global rate limit configuration", () => {
             return c;
         });
         assert.deepEqual(problemsOf(longName), [
-            'bff-platform:rateLimits.global.redis: the ElastiCache replication group would be named "frontend-production-tokyo-green-ratelimit", which ElastiCache refuses (at most 40 characters, no "--"): shorten cluster.name',
+            `bff-platform:nodePools[0].name: the node group name prefix "frontend-production-tokyo-green-gateway-" (cluster.name, the pool name and two '-') is 40 characters long, more than the 37 AWS allows (63 minus the provider's 26-character unique suffix): shorten the pool name or cluster.name`,
+            `bff-platform:nodePools[1].name: the node group name prefix "frontend-production-tokyo-green-worker-" (cluster.name, the pool name and two '-') is 39 characters long, more than the 37 AWS allows (63 minus the provider's 26-character unique suffix): shorten the pool name or cluster.name`,
+            `bff-platform:nodePools[2].name: the node group name prefix "frontend-production-tokyo-green-system-" (cluster.name, the pool name and two '-') is 39 characters long, more than the 37 AWS allows (63 minus the provider's 26-character unique suffix): shorten the pool name or cluster.name`,
+            'bff-platform:rateLimits.global.redis: the ElastiCache replication group would be named "frontend-production-tokyo-green-ratelimit" (41 characters), which ElastiCache refuses (at most 40 characters, no "--"): shorten cluster.name',
         ]);
     });
 
     describe("capacity ceiling (SYSTEM.md §5)", () => {
         it("accepts the committed watch limit: 450 rps <= min(2 × 40 × 6 = 480, backend 450)", () => {
-            const { config } = parseStackConfig(production());
+            const { config } = parseStackConfig(production(), "production");
             const capacity = globalLimitCapacity(config.rateLimits.global!.limits[0], config, config.backends);
             assert.deepEqual(
                 capacity.covered.map((c) => [c.name, c.hosts, c.pods, c.maxRps]),
@@ -134,14 +137,14 @@ describe("global rate limit configuration", () => {
 
         it("rejects a limit above the backend, with the numbers", () => {
             assert.deepEqual(problemsOf(withLimits([watch({ requestsPerUnit: 451 })])), [
-                "bff-platform:rateLimits.global.limits[0].requestsPerUnit: 451 per second (451 rps) is above the ceiling of 450 rps = " +
+                "bff-platform:rateLimits.global.limits[watch].requestsPerUnit: 451 per second (451 rps) is above the ceiling of 450 rps = " +
                     "min(BFF capacity without scale-out 480 rps (pc-watch 40 pods × 6 rps + sp-watch 40 pods × 6 rps), smallest backend live-program-api 450 rps): " +
                     "lower the limit, or raise the HPA maximum or the backend capacity",
             ]);
         });
 
         it("compares the average rate of other units", () => {
-            assert.doesNotThrow(() => parseStackConfig(withLimits([watch({ unit: "minute", requestsPerUnit: 27000 })])));
+            assert.doesNotThrow(() => parseStackConfig(withLimits([watch({ unit: "minute", requestsPerUnit: 27000 })]), "production"));
             assert.match(
                 problemsOf(withLimits([watch({ unit: "minute", requestsPerUnit: 27060 })]))[0],
                 /27060 per minute \(451 rps\) is above the ceiling of 450 rps/,
@@ -155,7 +158,7 @@ describe("global rate limit configuration", () => {
                 { name: "comment-server", maxRps: 2000 },
             ]);
             assert.deepEqual(problemsOf(configMap), [
-                "bff-platform:rateLimits.global.limits[0].requestsPerUnit: 481 per second (481 rps) is above the ceiling of 480 rps = " +
+                "bff-platform:rateLimits.global.limits[watch].requestsPerUnit: 481 per second (481 rps) is above the ceiling of 480 rps = " +
                     "min(BFF capacity without scale-out 480 rps (pc-watch 40 pods × 6 rps + sp-watch 40 pods × 6 rps), smallest backend live-program-api 1000 rps): " +
                     "lower the limit, or raise the HPA maximum or the backend capacity",
             ]);
@@ -165,24 +168,24 @@ describe("global rate limit configuration", () => {
                 ),
             );
             // sp-watch extends pc-watch: both grow to 41 pods, 2 × 41 × 6 = 492 rps.
-            assert.doesNotThrow(() => parseStackConfig(raised));
+            assert.doesNotThrow(() => parseStackConfig(raised, "production"));
         });
 
         it("checks against the backend alone when no service reached declares capacity figures", () => {
             const configMap = withLimits([{ name: "account", path: "/account", unit: "second", requestsPerUnit: 500 }]);
             assert.match(
                 problemsOf(configMap)[0],
-                /limits\[0\]\.requestsPerUnit: 500 per second \(500 rps\) is above the ceiling of 450 rps = smallest backend live-program-api 450 rps/,
+                /limits\[account\]\.requestsPerUnit: 500 per second \(500 rps\) is above the ceiling of 450 rps = smallest backend live-program-api 450 rps/,
             );
             // Dev declares neither capacity nor backends: nothing to compare with.
             assert.doesNotThrow(() =>
-                parseStackConfig(withLimits([{ name: "top", path: "/", unit: "second", requestsPerUnit: 100000 }], dev())),
+                parseStackConfig(withLimits([{ name: "top", path: "/", unit: "second", requestsPerUnit: 100000 }], dev()), "dev"),
             );
         });
     });
 
     describe("which services a limit reaches", () => {
-        const config = () => parseStackConfig(production()).config;
+        const config = () => parseStackConfig(production(), "production").config;
         const reached = (limit: Record<string, unknown>) =>
             coveredServices({ name: "x", unit: "second", requestsPerUnit: 1, ...limit }, config().services, config().gateways).map(
                 (c) => c.name,

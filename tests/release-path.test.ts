@@ -163,7 +163,7 @@ describe("plan of a change (offline)", () => {
             writeFileSync(stackPath, text.replace("version: 2.14.0\n", "version: 2.15.0\n"));
             git("commit", "-qam", "bump pc-web");
             const plan = (...args: string[]) =>
-                spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/plan.ts", "--stack", "production", ...args], {
+                spawnSync(process.execPath, ["-r", "./cli/register.js", "cli/plan.ts", "--stack", "production", ...args], {
                     cwd: repo,
                     encoding: "utf8",
                 });
@@ -300,15 +300,11 @@ describe("release command", () => {
 
     it("answers a usage mistake with exit status 64 and bad input with 2, on one line", () => {
         const cli = (...args: string[]) =>
-            spawnSync(
-                process.execPath,
-                ["-r", require.resolve("ts-node/register/transpile-only"), join(PROJECT_DIR, "cli", "release.ts"), ...args],
-                {
-                    cwd: dir,
-                    encoding: "utf8",
-                    env: { ...process.env, TS_NODE_PROJECT: join(PROJECT_DIR, "tsconfig.json") },
-                },
-            );
+            spawnSync(process.execPath, ["-r", require.resolve("../cli/register.js"), join(PROJECT_DIR, "cli", "release.ts"), ...args], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { ...process.env, TS_NODE_PROJECT: join(PROJECT_DIR, "tsconfig.json") },
+            });
         const usage = cli("set-version", "pc-web");
         assert.equal(usage.status, 64);
         assert.match(usage.stderr, /^release: set-version takes 2 arguments, got 1\nusage: npm run release -- <command>\n$/);

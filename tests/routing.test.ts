@@ -4,7 +4,7 @@ import { orderPrefixes, renderHostRoutes } from "../components/routing";
 import { editConfig, stackFile } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
 
-const production = () => parseStackConfig(stackFile("production").configMap).config;
+const production = () => parseStackConfig(stackFile("production").configMap, "production").config;
 
 describe("host routes (root VirtualService per host)", () => {
     it("creates one VirtualService per host, bound to the host's Gateway in the gateway namespace", () => {
@@ -29,6 +29,7 @@ describe("host routes (root VirtualService per host)", () => {
         }
         const reversed = parseStackConfig(
             editConfig(stackFile("production").configMap, "services", (services) => [...services].reverse()),
+            "production",
         ).config;
         assert.deepEqual(prefixes(reversed), pc);
     });
@@ -60,6 +61,7 @@ describe("host routes (root VirtualService per host)", () => {
                 services[0].routes.push({ host: "pc", pathPrefix: "/top" });
                 return services;
             }),
+            "production",
         ).config;
         const names = (renderHostRoutes(config)[0].spec as any).http.map((r: any) => r.name);
         assert.equal(new Set(names).size, names.length);

@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { parse } from "yaml";
 import { Mode } from "../cli/mock-runtime";
-import { synthesize } from "../cli/synth";
-import { PROJECT_DIR, STACKS } from "./support/program";
+import { STACKS, StackName, synthesizeStack } from "./support/program";
 import { knownKinds, KubeObjectLike, modelFor, modelFromModule, validateKubeObject } from "../cli/schemas";
 
 const MODES: Mode[] = ["up", "preview"];
@@ -43,21 +42,13 @@ interface Rendered {
     object: KubeObjectLike;
 }
 
-const renders = new Map<string, Promise<Map<string, string>>>();
-
-/** The files of a synth run of a committed stack, rendered once per stack and mode for all tests here. */
-function renderedFiles(stack: string, mode: Mode): Promise<Map<string, string>> {
-    const key = `${stack} ${mode}`;
-    let files = renders.get(key);
-    if (files === undefined) {
-        files = synthesize({ stack, projectDir: PROJECT_DIR, mode }).then((result) => result.files);
-        renders.set(key, files);
-    }
-    return files;
+/** The files of a synth run of a committed stack (one run per stack and mode, shared by every test file). */
+async function renderedFiles(stack: StackName, mode: Mode): Promise<Map<string, string>> {
+    return (await synthesizeStack(stack, mode)).files;
 }
 
 /** The objects of `manifests/` (kustomization files aside) of a synth run. */
-async function renderedObjects(stack: string, mode: Mode): Promise<Rendered[]> {
+async function renderedObjects(stack: StackName, mode: Mode): Promise<Rendered[]> {
     const files = await renderedFiles(stack, mode);
     return [...files]
         .filter(([path]) => path.startsWith("manifests/") && path.endsWith(".yaml") && !path.endsWith("/kustomization.yaml"))
@@ -68,8 +59,6 @@ async function renderedObjects(stack: string, mode: Mode): Promise<Rendered[]> {
 }
 
 describe("upstream schemas", () => {
-    after(() => renders.clear());
-
     it("runs for every committed stack file", () => {
         // STACKS is found by name (Pulumi.*.yaml), so a new stack file is covered without a list to edit.
         assert.deepEqual([...STACKS].sort(), ["dev", "production", "qa"]);
@@ -118,7 +107,7 @@ describe("upstream schemas", () => {
             const runs = STACKS.flatMap((stack) => MODES.map((mode) => `${stack} ${mode}`));
             for (const run of runs.filter((r) => !validatedKinds.has(r))) {
                 // When run alone (e.g. with --grep), render what the tests above would have.
-                const [stack, mode] = run.split(" ") as [string, Mode];
+                const [stack, mode] = run.split(" ") as [StackName, Mode];
                 validatedKinds.set(run, new Set((await renderedObjects(stack, mode)).map((r) => r.object.kind)));
             }
             const kinds = new Set([...validatedKinds.values()].flatMap((set) => [...set]));

@@ -11,13 +11,13 @@ import { parseStackFile, StackFileError } from "../cli/stack-file";
 import { projectStackConflicts, stackClaims, stackConflicts } from "../cli/stack-conflicts";
 import { cli, parseArgs, synthesize, validateObjects } from "../cli/synth";
 import { UserError } from "../cli/user-error";
-import { PROJECT_DIR, stackFile, STACKS } from "./support/program";
+import { PROJECT_DIR, stackFile, STACKS, synthesizeStack } from "./support/program";
 
 const SYNTH = join(PROJECT_DIR, "cli", "synth.ts");
 
 /** Runs the synth CLI in `cwd` as a user would, without a TTY or stdin. */
 function synthCli(cwd: string, args: string[]) {
-    return spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), SYNTH, ...args], {
+    return spawnSync(process.execPath, ["-r", require.resolve("../cli/register.js"), SYNTH, ...args], {
         cwd,
         encoding: "utf8",
         env: { ...process.env, TS_NODE_PROJECT: join(PROJECT_DIR, "tsconfig.json") },
@@ -37,7 +37,7 @@ describe("synth", () => {
     });
 
     it("lays manifests out per namespace and app, each directory kustomize-ready", async () => {
-        const { files } = await synthesize({ stack: "dev", projectDir: PROJECT_DIR });
+        const { files } = await synthesizeStack("dev");
         const inApp = [...files.keys()].filter((p) => p.startsWith("manifests/frontend/pc-web/")).sort();
         assert.deepEqual(inApp, [
             "manifests/frontend/pc-web/configmap-pc-web-env.yaml",
@@ -67,7 +67,7 @@ describe("synth", () => {
     });
 
     it("lists every Pulumi resource with type, parent and options in resources.json", async () => {
-        const { files, resourceCount } = await synthesize({ stack: "dev", projectDir: PROJECT_DIR });
+        const { files, resourceCount } = await synthesizeStack("dev");
         const resources = JSON.parse(files.get("resources.json") as string) as {
             urn: string;
             type: string;
@@ -85,7 +85,7 @@ describe("synth", () => {
     });
 
     it("writes no secret: the kubeconfig stays masked everywhere", async () => {
-        const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
+        const { files } = await synthesizeStack("production");
         const all = [...files.values()].join("\n");
         assert.equal(all.includes("certificate-authority-data"), false);
         assert.equal(all.includes(Buffer.from("mock-ca-of-frontend-production").toString("base64")), false);
@@ -96,7 +96,7 @@ describe("synth", () => {
     });
 
     it("reports requests × replicas per workload and node role, istio-proxy included", async () => {
-        const { files } = await synthesize({ stack: "production", projectDir: PROJECT_DIR });
+        const { files } = await synthesizeStack("production");
         const report = files.get("report.md") as string;
         // pc-web: 500m/512Mi app + 50m/32Mi nginx rate limiter + 100m/128Mi istio-proxy, 10..20 replicas.
         // Workers: the sum over every service, plus the Datadog node agent (200m / 256Mi) on 6..30 worker nodes.
@@ -327,10 +327,10 @@ describe("synth command line", () => {
             );
             const result = await withStackFile("tabbed", text, () => synthIn(project, ["--stack", "tabbed"]));
             assert.equal(result.status, 2);
-            assert.equal(
+            // The first error's place and text; how many follow depends on the rest of the dev stack file.
+            assert.match(
                 result.stderr,
-                "synth: Pulumi.tabbed.yaml:5:1: YAML syntax error: Tabs are not allowed as indentation " +
-                    "(and 8 more errors after it, which may follow from this one)\n",
+                /^synth: Pulumi\.tabbed\.yaml:5:1: YAML syntax error: Tabs are not allowed as indentation \(and \d+ more errors after it, which may follow from this one\)\n$/,
             );
             const unclosed = await withStackFile("unclosed", "config:\n  aws:region: [ap-northeast-1\n", () =>
                 synthIn(project, ["--stack", "unclosed"]),

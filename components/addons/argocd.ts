@@ -9,7 +9,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "../config";
+import { ADDON_SECRETS, DEFAULTS } from "../config";
 import { recommendedLabels } from "../shared";
 import { AddonModule, addonNodeSelector, resources, workload } from "./contract";
 
@@ -36,7 +36,7 @@ export const APPLICATION_HEALTH_LUA = [
 ].join("\n");
 
 /** Name of the repository Secret Argo CD reads. */
-export const ARGOCD_REPOSITORY_SECRET = "frontend-repository";
+export const ARGOCD_REPOSITORY_SECRET = ADDON_SECRETS.argocdRepository;
 
 type Resources = { resources: ReturnType<typeof resources> };
 

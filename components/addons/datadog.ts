@@ -9,12 +9,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "../config";
+import { ADDON_SECRETS, DEFAULTS } from "../config";
 import { recommendedLabels } from "../shared";
 import { GATEWAY_TAINT } from "../cluster";
 import { AddonModule, addonNodeSelector, resources, workload } from "./contract";
 
-export const DATADOG_KEYS_SECRET = "datadog-keys";
+export const DATADOG_KEYS_SECRET = ADDON_SECRETS.datadogKeys;
 
 export interface DatadogValues {
     datadog: { apiKeyExistingSecret: string; appKeyExistingSecret: string; clusterName: string; site: string };

@@ -6,7 +6,7 @@
  * Versions are the newest release of each chart's 2026 line that supports Kubernetes 1.33, read
  * from each chart's Chart.yaml or release list (sources next to each entry).
  */
-import { AddonName } from "../config";
+import { ADDON_NAMESPACES, AddonName } from "../config";
 
 export interface ChartDefaults {
     /** Helm release name (also the Pulumi resource name). */
@@ -48,7 +48,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
             { release: "istio-base", chart: "base", repository: ISTIO_REPOSITORY, version: ISTIO_VERSION },
             { release: "istiod", chart: "istiod", repository: ISTIO_REPOSITORY, version: ISTIO_VERSION },
         ],
-        namespace: "istio-system",
+        namespace: ADDON_NAMESPACES.istio,
         // istiod's chart default requests (istio/istio manifests/charts/istio-control/istio-discovery/values.yaml).
         workloads: [{ name: "istiod", replicas: 2, requests: { cpu: "500m", memory: "2Gi" }, memoryLimit: "4Gi" }],
     },
@@ -57,7 +57,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
         // argo-helm charts/argo-cd/Chart.yaml: 10.1.1 = Argo CD v3.4.4.
         charts: [{ release: "argo-cd", chart: "argo-cd", repository: ARGO_REPOSITORY, version: "10.1.1" }],
         // Overridden by `delivery.argocdNamespace`.
-        namespace: "argocd",
+        namespace: ADDON_NAMESPACES.argocd,
         workloads: [
             { name: "application-controller", replicas: 1, requests: { cpu: "250m", memory: "1Gi" }, memoryLimit: "2Gi" },
             { name: "repo-server", replicas: 1, requests: { cpu: "100m", memory: "256Mi" }, memoryLimit: "1Gi" },
@@ -71,7 +71,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
         title: "Argo Rollouts",
         // argo-helm charts/argo-rollouts/Chart.yaml: 2.41.0 = Argo Rollouts v1.9.0.
         charts: [{ release: "argo-rollouts", chart: "argo-rollouts", repository: ARGO_REPOSITORY, version: "2.41.0" }],
-        namespace: "argo-rollouts",
+        namespace: ADDON_NAMESPACES.argoRollouts,
         // The chart's default: two controllers with leader election.
         workloads: [{ name: "argo-rollouts", replicas: 2, requests: { cpu: "50m", memory: "128Mi" }, memoryLimit: "256Mi" }],
     },
@@ -79,7 +79,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
         title: "cert-manager",
         // cert-manager/cert-manager tag v1.21.1 (the chart version is the release tag).
         charts: [{ release: "cert-manager", chart: "cert-manager", repository: "https://charts.jetstack.io", version: "v1.21.1" }],
-        namespace: "cert-manager",
+        namespace: ADDON_NAMESPACES.certManager,
         workloads: [
             { name: "cert-manager", replicas: 1, requests: { cpu: "50m", memory: "128Mi" }, memoryLimit: "256Mi" },
             { name: "cert-manager-webhook", replicas: 1, requests: { cpu: "20m", memory: "64Mi" }, memoryLimit: "128Mi" },
@@ -97,7 +97,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
                 version: "3.13.1",
             },
         ],
-        namespace: "metrics-server",
+        namespace: ADDON_NAMESPACES.metricsServer,
         // The chart's default requests.
         workloads: [{ name: "metrics-server", replicas: 1, requests: { cpu: "100m", memory: "200Mi" }, memoryLimit: "400Mi" }],
     },
@@ -113,7 +113,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
                 version: "9.59.0",
             },
         ],
-        namespace: "cluster-autoscaler",
+        namespace: ADDON_NAMESPACES.clusterAutoscaler,
         // The figures of the autoscaler's AWS example deployment.
         workloads: [{ name: "cluster-autoscaler", replicas: 1, requests: { cpu: "100m", memory: "600Mi" }, memoryLimit: "600Mi" }],
     },
@@ -128,7 +128,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
                 version: "3.5.0",
             },
         ],
-        namespace: "aws-load-balancer-controller",
+        namespace: ADDON_NAMESPACES.awsLoadBalancerController,
         // The chart's default: two replicas (leader election, the webhook stays available).
         workloads: [{ name: "aws-load-balancer-controller", replicas: 2, requests: { cpu: "50m", memory: "128Mi" }, memoryLimit: "256Mi" }],
     },
@@ -136,7 +136,7 @@ export const ADDON_DEFAULTS: Record<AddonName, AddonDefaults> = {
         title: "Datadog",
         // DataDog/helm-charts charts/datadog/Chart.yaml: 3.240.0 (Agent 7).
         charts: [{ release: "datadog", chart: "datadog", repository: "https://helm.datadoghq.com", version: "3.240.0" }],
-        namespace: "datadog",
+        namespace: ADDON_NAMESPACES.datadog,
         workloads: [
             { name: "datadog-agent", replicas: "perNode", requests: { cpu: "200m", memory: "256Mi" }, memoryLimit: "512Mi" },
             { name: "datadog-cluster-agent", replicas: 2, requests: { cpu: "200m", memory: "256Mi" }, memoryLimit: "512Mi" },

@@ -12,7 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonName, DEFAULTS, StackConfig } from "../config";
-import { createKubeObject, createWorkloadIdentity, inheritedDependsOn, recommendedLabels } from "../shared";
+import { ADDON_NAMESPACE_COMPONENT, createKubeObject, createWorkloadIdentity, inheritedDependsOn, recommendedLabels } from "../shared";
 import { AddonContext, AddonModule } from "./contract";
 import { ADDON_DEFAULTS } from "./defaults";
 import { ADDONS, addonNamespace, addonNodeRole, addonOrder, chartVersion } from "./registry";
@@ -72,7 +72,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
                     metadata: {
                         name: namespace,
                         labels: {
-                            ...recommendedLabels({ name: namespace, component: "namespace", partOf: DEFAULTS.partOf }),
+                            ...recommendedLabels({ name: namespace, component: ADDON_NAMESPACE_COMPONENT, partOf: DEFAULTS.partOf }),
                             // Add-on pods never get istio-proxy.
                             "istio-injection": "disabled",
                         },

@@ -345,3 +345,21 @@ export const RATE_LIMIT_DEFAULTS = {
         authTokenLength: 64,
     },
 } as const;
+
+/**
+ * The namespace of each cluster add-on (components/addons installs them there; Argo CD's is
+ * `delivery.argocdNamespace`). Here, beside the config, so that derived-name checks see them.
+ */
+export const ADDON_NAMESPACES = {
+    istio: "istio-system",
+    argocd: "argocd",
+    argoRollouts: "argo-rollouts",
+    certManager: "cert-manager",
+    metricsServer: "metrics-server",
+    clusterAutoscaler: "cluster-autoscaler",
+    awsLoadBalancerController: "aws-load-balancer-controller",
+    datadog: "datadog",
+} as const;
+
+/** Names of the Secrets the add-ons get from the stack's secret config (Argo CD's repository, Datadog's keys). */
+export const ADDON_SECRETS = { argocdRepository: "frontend-repository", datadogKeys: "datadog-keys" } as const;

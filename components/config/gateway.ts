@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { checkName } from "../shared";
 import { DEFAULTS, GATEWAY_DEFAULTS } from "./defaults";
-import { checkUnique, kubeName, nonNegativeInt, percent, positiveInt, Report, resourcesSchema } from "./fields";
+import { checkUnique, isRecord, kubeName, nonNegativeInt, percent, positiveInt, Report, resourcesSchema } from "./fields";
 
 /** Longest suffix the gateway component appends to a gateway's name (`<name>-error-pages`). */
 const LONGEST_GATEWAY_SUFFIX = "-error-pages".length;
@@ -108,21 +108,40 @@ export const gatewaySchema = z.strictObject({
 export type GatewayConfig = z.output<typeof gatewaySchema>;
 export type GatewayTlsConfig = NonNullable<GatewayConfig["tls"]>;
 
-/** Rules across gateways and hosts. */
-export function checkGateways(gateways: GatewayConfig[], hostNames: Set<string>, report: Report): void {
-    checkUnique(report, gateways, "name", ["gateways"]);
-    const servedBy = new Map<string, number>();
+/**
+ * Rules across gateways and hosts. `gateways` holds the entries that parsed, at their index;
+ * `rawGateways` the entries as written (for names); `hostNames` is undefined when the hosts
+ * section is unusable (its own problem is reported there).
+ */
+export function checkGateways(
+    gateways: readonly (GatewayConfig | undefined)[],
+    rawGateways: unknown,
+    hostNames: Set<string> | undefined,
+    report: Report,
+): void {
+    const raw = Array.isArray(rawGateways) ? rawGateways : [];
+    // A gateway without a name takes the default one: two of them collide like two equal names.
+    checkUnique(
+        report,
+        raw.map((entry, g) => ({ name: gateways[g]?.name ?? (isRecord(entry) ? entry.name : undefined) })),
+        "name",
+        ["gateways"],
+    );
+    const servedBy = new Map<string, string>();
     gateways.forEach((gateway, g) => {
+        if (gateway === undefined) {
+            return;
+        }
         const at = (...rest: (string | number)[]) => ["gateways", g, ...rest];
         gateway.hosts.forEach((host, h) => {
-            if (!hostNames.has(host)) {
+            if (hostNames !== undefined && !hostNames.has(host)) {
                 report(at("hosts", h), `"${host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`);
             }
             const first = servedBy.get(host);
             if (first !== undefined) {
-                report(at("hosts", h), `"${host}" is already served by gateways[${first}]: a host has one Gateway object, so one gateway`);
+                report(at("hosts", h), `"${host}" is already served by gateway ${first}: a host has one Gateway object, so one gateway`);
             } else {
-                servedBy.set(host, g);
+                servedBy.set(host, gateway.name);
             }
         });
         if (gateway.minReplicas > gateway.maxReplicas) {

@@ -4,8 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { checkAcrossSections, ParsedList, ParsedSections } from "./checks";
 import { PROJECT } from "./defaults";
-import { StackConfig, stackConfigSchema } from "./schema";
+import { KNOWN_NAMESPACES } from "./namespaces";
+import { closest, formatPath, suggestion } from "./paths";
+import { GlobalLimitConfig, globalLimitSchema, rateLimitsEnvelopeSchema } from "./rate-limits";
+import { LIST_SECTIONS, SECTION_SCHEMAS, StackConfig, stackConfigSchema } from "./schema";
+import { checkSecrets } from "./secrets";
 import { resolveServiceExtends } from "./service";
 
 /**
@@ -33,27 +38,23 @@ export interface LoadedConfig {
     secretKeys: string[];
 }
 
-/** Formats a zod path as `services[3].routes[0].host`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-    return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
+function unwrap(s: z.core.$ZodType): z.core.$ZodType {
+    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType !== undefined) {
+        return unwrap(def.innerType);
+    }
+    if (def.type === "pipe" && def.in !== undefined) {
+        return unwrap(def.in);
+    }
+    return s;
 }
 
-/** Allowed keys of the object schema found by following `path` through arrays, records and wrappers. */
-function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+/** The schema found by following `path` through objects, arrays, records and wrappers. */
+function schemaAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): z.core.$ZodType | undefined {
     let current: z.core.$ZodType | undefined = schema;
-    const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
-        const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
-        if (def.innerType !== undefined) {
-            return unwrap(def.innerType);
-        }
-        if (def.type === "pipe" && def.in !== undefined) {
-            return unwrap(def.in);
-        }
-        return s;
-    };
     for (const part of path) {
         if (current === undefined) {
-            return [];
+            return undefined;
         }
         const def = unwrap(current)._zod.def as {
             type: string;
@@ -68,33 +69,28 @@ function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): s
         } else if (def.type === "record") {
             current = def.valueType;
         } else {
-            return [];
+            return undefined;
         }
     }
-    const def = current === undefined ? undefined : (unwrap(current)._zod.def as { type: string; shape?: object });
+    return current === undefined ? undefined : unwrap(current);
+}
+
+/** Allowed keys of the object schema at `path`. */
+function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+    const def = schemaAt(schema, path)?._zod.def as { type: string; shape?: object } | undefined;
     return def?.type === "object" && def.shape !== undefined ? Object.keys(def.shape) : [];
 }
 
-/** Levenshtein distance, for "did you mean" on unknown keys. */
-function distance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let previous = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const current = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            previous = current;
-        }
-    }
-    return row[b.length];
-}
-
-function suggestion(key: string, allowed: string[]): string {
-    const best = allowed
-        .map((candidate) => ({ candidate, d: distance(key, candidate) }))
-        .sort((x, y) => x.d - y.d || (x.candidate < y.candidate ? -1 : 1))[0];
-    return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best.candidate}"? ` : "";
+/** `min..max` of the number schema at `path` when it has both bounds (a weight: `0..100`). */
+function numberRangeAt(path: readonly PropertyKey[]): string | undefined {
+    const found = schemaAt(stackConfigSchema, path) as { minValue?: number | null; maxValue?: number | null } | undefined;
+    const [min, max] = [found?.minValue, found?.maxValue];
+    return typeof min === "number" &&
+        typeof max === "number" &&
+        Math.abs(min) < Number.MAX_SAFE_INTEGER &&
+        Math.abs(max) < Number.MAX_SAFE_INTEGER
+        ? `${min}..${max}`
+        : undefined;
 }
 
 function describeType(value: unknown): string {
@@ -119,11 +115,32 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     return current;
 }
 
-/** One line per problem: `bff-platform:<path>: <what is wrong> (<what is allowed>)`. */
+/**
+ * One line per problem: `bff-platform:<path>: <what is wrong> (<what is allowed>)`, list entries
+ * named from `input` (the configuration as written).
+ */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
     const lines: string[] = [];
-    const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path)}`;
+    const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path, input)}`;
+    const key = (path: readonly PropertyKey[]) => path.map(String).join("\u0000");
+    // A misspelt key says "did you mean"; the key it meant is then missing, but that is the same problem.
+    const meant = new Set<string>();
     for (const issue of issues) {
+        if (issue.code === "unrecognized_keys") {
+            const allowed = allowedKeysAt(stackConfigSchema, issue.path);
+            for (const unknown of issue.keys) {
+                const best = closest(unknown, allowed);
+                if (best !== undefined && valueAt(input, [...issue.path, best]) === undefined) {
+                    meant.add(key([...issue.path, best]));
+                }
+            }
+        }
+    }
+    for (const issue of issues) {
+        if ((issue.code === "invalid_type" || issue.code === "invalid_value") && meant.has(key(issue.path))) {
+            continue;
+        }
+        const count = (value: unknown) => (Array.isArray(value) ? value.length : typeof value === "string" ? value.length : undefined);
         switch (issue.code) {
             case "unrecognized_keys": {
                 const allowed = allowedKeysAt(stackConfigSchema, issue.path);
@@ -145,10 +162,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                 lines.push(
                     `${at(issue.path)}: ${
                         issue.origin === "array"
-                            ? `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`
+                            ? `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}, got ${count(valueAt(input, issue.path))}`
                             : issue.origin === "string"
-                              ? `must not be shorter than ${issue.minimum} characters`
-                              : `must be at least ${issue.minimum}, got ${String(valueAt(input, issue.path))}`
+                              ? `${JSON.stringify(valueAt(input, issue.path))} is ${count(valueAt(input, issue.path))} characters long, shorter than the ${issue.minimum} required`
+                              : numberRangeAt(issue.path) !== undefined
+                                ? `${String(valueAt(input, issue.path))} is out of range ${numberRangeAt(issue.path)}`
+                                : `must be at least ${issue.minimum}, got ${String(valueAt(input, issue.path))}`
                     }${issue.message.startsWith("must") ? ` (${issue.message})` : ""}`,
                 );
                 break;
@@ -156,8 +175,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                 lines.push(
                     `${at(issue.path)}: ${
                         issue.origin === "array"
-                            ? `must have at most ${issue.maximum} items`
-                            : `must be at most ${issue.maximum}, got ${String(valueAt(input, issue.path))}`
+                            ? `must have at most ${issue.maximum} items, got ${count(valueAt(input, issue.path))}`
+                            : numberRangeAt(issue.path) !== undefined
+                              ? `${String(valueAt(input, issue.path))} is out of range ${numberRangeAt(issue.path)}`
+                              : `must be at most ${issue.maximum}, got ${String(valueAt(input, issue.path))}`
                     }`,
                 );
                 break;
@@ -219,58 +240,217 @@ function withoutInheritedRepeats(issues: readonly z.core.$ZodIssue[], rawService
 /** Keys of the top-level schema whose value is a plain string (every other value is JSON in Pulumi's config map). */
 const STRING_KEYS = new Set(["environment", "appNamespace"]);
 
+type SectionKey = keyof typeof SECTION_SCHEMAS;
+const SECTION_KEYS = Object.keys(SECTION_SCHEMAS) as SectionKey[];
+/** What a stack must set at least. */
+const REQUIRED_SECTIONS = ["environment", "cluster", "nodePools", "hosts", "services", "delivery"];
+
+/** What parseStackConfig knows about secrets. */
+export interface SecretOptions {
+    /** Namespaced top-level keys holding a secret (`bff-platform:services`): what the engine tells a program. */
+    secretKeys?: readonly string[];
+    /**
+     * Namespaced paths of the secret values (`bff-platform:services[3].env.API_KEY`), known when
+     * the stack file is read offline (`StackFile.placeholders`); makes secret errors name the field.
+     */
+    secretPaths?: readonly string[];
+}
+
+function custom(path: (string | number)[], message: string): z.core.$ZodIssue {
+    return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
+}
+
+function prefixed(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[]): z.core.$ZodIssue[] {
+    return issues.map((issue) => ({ ...issue, path: [...prefix, ...issue.path] }) as z.core.$ZodIssue);
+}
+
+/** Parses a list section entry by entry, so that one bad entry leaves the others usable. */
+function parseList(key: keyof typeof LIST_SECTIONS, raw: unknown, issues: z.core.$ZodIssue[]): ParsedList<unknown> | undefined {
+    const { item, min } = LIST_SECTIONS[key];
+    if (!Array.isArray(raw)) {
+        const whole = SECTION_SCHEMAS[key].safeParse(raw);
+        if (!whole.success) {
+            issues.push(...prefixed(whole.error.issues, [key]));
+            return undefined;
+        }
+        return { items: whole.data as unknown[], complete: true };
+    }
+    const list: ParsedList<unknown> = { items: [], complete: raw.length >= min };
+    if (raw.length < min) {
+        issues.push(custom([key], `must have at least ${min} item${min === 1 ? "" : "s"}, got ${raw.length}`));
+    }
+    raw.forEach((entry, i) => {
+        const result = (item as z.ZodType).safeParse(entry);
+        if (result.success) {
+            list.items[i] = result.data;
+        } else {
+            list.items[i] = undefined;
+            list.complete = false;
+            issues.push(...prefixed(result.error.issues, [key, i]));
+        }
+    });
+    return list;
+}
+
+/** Parses `rateLimits` with each global limit on its own, so that one bad limit leaves the others checked. */
+function parseRateLimits(raw: unknown, issues: z.core.$ZodIssue[], parsed: ParsedSections): void {
+    const envelope = rateLimitsEnvelopeSchema.safeParse(raw ?? {});
+    if (!envelope.success) {
+        issues.push(...prefixed(envelope.error.issues, ["rateLimits"]));
+        return;
+    }
+    const global = envelope.data.global;
+    if (global === undefined) {
+        parsed.rateLimits = { global: undefined };
+        return;
+    }
+    const rawLimits = global.limits;
+    const entries = { items: [] as (GlobalLimitConfig | undefined)[], complete: true, raw: rawLimits };
+    rawLimits.forEach((limit, i) => {
+        const result = globalLimitSchema.safeParse(limit);
+        entries.items[i] = result.success ? result.data : undefined;
+        if (!result.success) {
+            entries.complete = false;
+            issues.push(...prefixed(result.error.issues, ["rateLimits", "global", "limits", i]));
+        }
+    });
+    parsed.rateLimitEntries = entries;
+    parsed.rateLimits = { global: { ...global, limits: entries.items.filter((l): l is GlobalLimitConfig => l !== undefined) } };
+}
+
 /**
- * Validates a Pulumi config map (`{"bff-platform:services": "<json>", "aws:region": "..."}`).
- * Keys of other namespaces (aws:, kubernetes:) belong to providers and are left alone.
+ * Validates a Pulumi config map (`{"bff-platform:services": "<json>", "aws:region": "..."}`) of
+ * the stack `stack`. Every section, and every entry of a list, is parsed on its own, then the
+ * rules across entries and sections run on whatever parsed, so that one run lists every problem.
+ * Keys of other namespaces are checked against the keys their providers read.
  * Throws {@link ConfigError} listing every problem.
  */
-export function parseStackConfig(configMap: Record<string, string>, secretKeys: readonly string[] = []): LoadedConfig {
+export function parseStackConfig(configMap: Record<string, string>, stack: string, secrets: SecretOptions = {}): LoadedConfig {
     const prefix = `${PROJECT}:`;
     const input: Record<string, unknown> = {};
-    const problems: string[] = [];
-    for (const fullKey of Object.keys(configMap).sort()) {
-        if (!fullKey.startsWith(prefix)) {
+    const lines: string[] = [];
+    const issues: z.core.$ZodIssue[] = [];
+    /** Sections a misspelt key probably meant: their absence is that key's problem, said once. */
+    const meant = new Set<string>();
+    const keys = Object.keys(configMap).sort();
+    const present = new Set(keys);
+    const namespaces = Object.keys(KNOWN_NAMESPACES);
+    for (const fullKey of keys) {
+        const colon = fullKey.indexOf(":");
+        const namespace = colon < 0 ? "" : fullKey.slice(0, colon);
+        const key = fullKey.slice(colon + 1);
+        if (namespace === PROJECT) {
+            if (!(SECTION_KEYS as string[]).includes(key)) {
+                const best = closest(key, SECTION_KEYS);
+                if (best !== undefined && !present.has(`${prefix}${best}`)) {
+                    meant.add(best);
+                }
+                issues.push(custom([key], `unknown key; ${suggestion(key, SECTION_KEYS)}allowed keys: ${SECTION_KEYS.join(", ")}`));
+                continue;
+            }
+            const raw = configMap[fullKey];
+            if (STRING_KEYS.has(key)) {
+                input[key] = raw;
+                continue;
+            }
+            try {
+                input[key] = JSON.parse(raw);
+            } catch {
+                // A bare word for a structured key: let the schema say what it expected.
+                input[key] = raw;
+            }
             continue;
         }
-        const key = fullKey.slice(prefix.length);
-        const raw = configMap[fullKey];
-        if (STRING_KEYS.has(key)) {
-            input[key] = raw;
+        if (!(namespace in KNOWN_NAMESPACES)) {
+            const best = closest(namespace, namespaces);
+            if (best === PROJECT && (SECTION_KEYS as string[]).includes(key) && !present.has(`${prefix}${key}`)) {
+                meant.add(key);
+            }
+            lines.push(
+                `${fullKey}: unknown config namespace "${namespace}"; ${best === undefined ? "" : `did you mean "${best}:${key}"? `}known namespaces: ${namespaces.join(", ")}`,
+            );
             continue;
         }
-        try {
-            input[key] = JSON.parse(raw);
-        } catch {
-            // A bare word for a structured key: let the schema say what it expected.
-            input[key] = raw;
+        const known = KNOWN_NAMESPACES[namespace];
+        if (known !== undefined && !known.includes(key)) {
+            const best = closest(key, known);
+            if (best !== undefined && !present.has(`${namespace}:${best}`)) {
+                meant.add(`${namespace}:${best}`);
+            }
+            lines.push(
+                `${fullKey}: unknown key of the ${namespace} namespace (the ${namespace} provider reads no such key)${best === undefined ? "" : `; did you mean "${namespace}:${best}"?`}`,
+            );
         }
     }
     const region = configMap["aws:region"];
-    if (region === undefined) {
-        problems.push("aws:region: is required (e.g. pulumi config set aws:region ap-northeast-1)");
-    } else if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-        problems.push(`aws:region: "${region}" is not an AWS region name (e.g. ap-northeast-1)`);
+    if (region === undefined && !meant.has("aws:region")) {
+        lines.push("aws:region: is required (e.g. pulumi config set aws:region ap-northeast-1)");
+    } else if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+        lines.push(`aws:region: "${region}" is not an AWS region name (e.g. ap-northeast-1)`);
     }
+    const noProjectKeys = !keys.some((k) => k.startsWith(prefix)) && meant.size === 0;
+    if (noProjectKeys) {
+        lines.push(
+            `${PROJECT}: the configuration has no ${prefix} keys; a stack needs at least ${REQUIRED_SECTIONS.map((k) => prefix + k).join(", ")} (see the configuration reference in README.md)`,
+        );
+    }
+
     // `extends` is resolved on the raw entries, so that the merged service is what gets validated.
     const rawServices = input.services;
     const brokenExtends = new Set<unknown>();
     input.services = resolveServiceExtends(rawServices, (path, message) => {
         brokenExtends.add(path[1]);
-        problems.push(`${PROJECT}:${formatPath(path)}: ${message}`);
+        issues.push(custom(path, message));
     });
-    const result = stackConfigSchema.safeParse(input);
-    if (!result.success) {
-        // A service whose `extends` failed lacks what it meant to inherit: its one problem is said already.
-        const issues = result.error.issues.filter((i) => !(i.path[0] === "services" && brokenExtends.has(i.path[1])));
-        problems.push(...formatIssues(withoutInheritedRepeats(issues, rawServices), input));
+
+    const parsed: ParsedSections = {};
+    const parsedValues: Record<string, unknown> = {};
+    for (const key of SECTION_KEYS) {
+        if (meant.has(key) || (noProjectKeys && input[key] === undefined)) {
+            continue;
+        }
+        if (key === "rateLimits") {
+            parseRateLimits(input.rateLimits, issues, parsed);
+            if (parsed.rateLimits !== undefined && parsed.rateLimitEntries?.complete !== false) {
+                parsedValues.rateLimits = parsed.rateLimits;
+            }
+            continue;
+        }
+        if (key in LIST_SECTIONS) {
+            const list = parseList(key as keyof typeof LIST_SECTIONS, input[key], issues);
+            if (list !== undefined) {
+                (parsed as Record<string, unknown>)[key] = list;
+            }
+            continue;
+        }
+        const result = SECTION_SCHEMAS[key].safeParse(input[key]);
+        if (result.success) {
+            parsedValues[key] = result.data;
+            (parsed as Record<string, unknown>)[key] = result.data;
+        } else {
+            issues.push(...prefixed(result.error.issues, [key]));
+        }
     }
-    if (problems.length > 0 || !result.success) {
+    const report = (path: (string | number)[], message: string) => issues.push(custom(path, message));
+    checkAcrossSections(parsed, input, stack, report, (path) => formatPath(path, input));
+    checkSecrets(secrets.secretKeys ?? [], secrets.secretPaths, report);
+
+    // A service whose `extends` failed lacks what it meant to inherit: its one problem is said already.
+    const kept = issues.filter(
+        (i) => !(i.path[0] === "services" && brokenExtends.has(i.path[1]) && !(i.path.length === 3 && i.path[2] === "extends")),
+    );
+    const problems = [...lines, ...formatIssues(withoutInheritedRepeats(kept, rawServices), input)];
+    if (problems.length > 0) {
         throw new ConfigError(problems);
     }
+    const config = { ...parsedValues } as Record<string, unknown>;
+    for (const key of Object.keys(LIST_SECTIONS)) {
+        config[key] = (parsed as Record<string, ParsedList<unknown> | undefined>)[key]?.items;
+    }
     return {
-        config: result.data,
+        config: config as StackConfig,
         region: region as string,
-        secretKeys: secretKeys
+        secretKeys: (secrets.secretKeys ?? [])
             .filter((k) => k.startsWith(prefix))
             .map((k) => k.slice(prefix.length))
             .sort(),
@@ -283,5 +463,5 @@ export function loadStackConfig(): LoadedConfig {
     // isConfigSecret is part of the SDK runtime but missing from its type declarations.
     const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
     const secretKeys = Object.keys(configMap).filter((k) => runtimeConfig.isConfigSecret?.(k) === true);
-    return parseStackConfig(configMap, secretKeys);
+    return parseStackConfig(configMap, pulumi.getStack(), { secretKeys });
 }

@@ -17,19 +17,32 @@ import { capacityWithoutScaleOut, type ServiceConfig } from "./service";
 export const UNIT_SECONDS = { second: 1, minute: 60, hour: 3600, day: 86400 } as const;
 export type RateLimitUnit = keyof typeof UNIT_SECONDS;
 
-const globalLimitSchema = z.strictObject({
-    /** Unique; also the descriptor value of a `pathRegex` limit (`header_match: <name>`). */
-    name: kubeName("dns1123Label"),
-    /** Exact request path (`:path` descriptor): the whole `:path`, query string included. */
-    path: z
-        .string()
-        .regex(/^\/\S*$/, { error: "must be a request path starting with '/', without spaces" })
-        .optional(),
-    /** RE2 regular expression that must match the whole `:path` (`header_value_match`), e.g. `/watch/(lv\d+)`. */
-    pathRegex: z.string().min(1).optional(),
-    unit: z.enum(Object.keys(UNIT_SECONDS) as [RateLimitUnit, ...RateLimitUnit[]]),
-    requestsPerUnit: positiveInt,
-});
+export const globalLimitSchema = z
+    .strictObject({
+        /** Unique; also the descriptor value of a `pathRegex` limit (`header_match: <name>`). */
+        name: kubeName("dns1123Label"),
+        /** Exact request path (`:path` descriptor): the whole `:path`, query string included. */
+        path: z
+            .string()
+            .regex(/^\/\S*$/, { error: "must be a request path starting with '/', without spaces" })
+            .optional(),
+        /** RE2 regular expression that must match the whole `:path` (`header_value_match`), e.g. `/watch/(lv\d+)`. */
+        pathRegex: z.string().min(1).optional(),
+        unit: z.enum(Object.keys(UNIT_SECONDS) as [RateLimitUnit, ...RateLimitUnit[]]),
+        requestsPerUnit: positiveInt,
+    })
+    .superRefine((limit, ctx) => {
+        if ((limit.path === undefined) === (limit.pathRegex === undefined)) {
+            ctx.addIssue({ code: "custom", message: "set exactly one of path and pathRegex" });
+            return;
+        }
+        if (limit.pathRegex !== undefined) {
+            const problem = re2Problem(limit.pathRegex) ?? pathRegexProblem(limit.pathRegex);
+            if (problem !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["pathRegex"], message: `${JSON.stringify(limit.pathRegex)} ${problem}` });
+            }
+        }
+    });
 
 const elasticacheSchema = z.strictObject({
     /** Node type of the replication group. */
@@ -41,30 +54,37 @@ const elasticacheSchema = z.strictObject({
     numCacheClusters: z.number().int().min(1).max(6).default(RATE_LIMIT_DEFAULTS.elasticache.numCacheClusters),
 });
 
-export const rateLimitsSchema = z.strictObject({
-    global: z
-        .strictObject({
-            /** ratelimit service domain. */
-            domain: kubeName("dns1123Label"),
-            /** Let traffic through when the ratelimit service is down; local limits still protect. */
-            failureModeDeny: z.boolean().default(false),
-            /** Time the gateway waits for the ratelimit service, e.g. "50ms". */
-            timeout: z
-                .string()
-                .regex(/^\d+(ms|s)$/, { error: 'must be a duration such as "50ms" or "1s"' })
-                .default("50ms"),
-            limits: z.array(globalLimitSchema).min(1),
-            /** In-cluster Redis (dev) or ElastiCache (production). */
-            redis: z.enum(["inCluster", "elasticache"]).default("inCluster"),
-            /** ElastiCache settings (`redis: elasticache` only). */
-            elasticache: elasticacheSchema.optional(),
-            /** Namespace of the ratelimit service and its in-cluster Redis. */
-            namespace: kubeName("dns1123Label").default(RATE_LIMIT_DEFAULTS.namespace),
-            /** ratelimit pods; a PodDisruptionBudget keeps all but one during drains. */
-            replicas: positiveInt.default(RATE_LIMIT_DEFAULTS.replicas),
-        })
-        .optional(),
-});
+/** The `rateLimits` section with `limit` as the schema of each limit. */
+function rateLimitsShape<Limit extends z.ZodType>(limit: Limit) {
+    return z.strictObject({
+        global: z
+            .strictObject({
+                /** ratelimit service domain. */
+                domain: kubeName("dns1123Label"),
+                /** Let traffic through when the ratelimit service is down; local limits still protect. */
+                failureModeDeny: z.boolean().default(false),
+                /** Time the gateway waits for the ratelimit service, e.g. "50ms". */
+                timeout: z
+                    .string()
+                    .regex(/^\d+(ms|s)$/, { error: 'must be a duration such as "50ms" or "1s"' })
+                    .default("50ms"),
+                limits: z.array(limit).min(1),
+                /** In-cluster Redis (dev) or ElastiCache (production). */
+                redis: z.enum(["inCluster", "elasticache"]).default("inCluster"),
+                /** ElastiCache settings (`redis: elasticache` only). */
+                elasticache: elasticacheSchema.optional(),
+                /** Namespace of the ratelimit service and its in-cluster Redis. */
+                namespace: kubeName("dns1123Label").default(RATE_LIMIT_DEFAULTS.namespace),
+                /** ratelimit pods; a PodDisruptionBudget keeps all but one during drains. */
+                replicas: positiveInt.default(RATE_LIMIT_DEFAULTS.replicas),
+            })
+            .optional(),
+    });
+}
+
+export const rateLimitsSchema = rateLimitsShape(globalLimitSchema);
+/** The section with each limit left unchecked: the loader then parses every limit on its own. */
+export const rateLimitsEnvelopeSchema = rateLimitsShape(z.unknown());
 
 export const backendSchema = z.strictObject({
     name: kubeName("dns1123Label"),
@@ -98,7 +118,7 @@ export function elasticacheOf(global: GlobalRateLimitConfig): ElastiCacheConfig 
 
 /* ------------------------------------------------------------------ regexes */
 
-/** RE2's complaint about `regex`, or `undefined` when RE2 (Envoy's `safe_regex` engine) compiles it. */
+/** RE2's complaint about `regex` as a sentence, or `undefined` when RE2 (Envoy's `safe_regex` engine) compiles it. */
 export function re2Problem(regex: string): string | undefined {
     try {
         new RE2(regex, "u");
@@ -106,8 +126,98 @@ export function re2Problem(regex: string): string | undefined {
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // "Invalid regular expression: /(?=x)/u: invalid perl operator: (?=" -> the part after the pattern.
-        return message.slice(message.lastIndexOf("/u: ") >= 0 ? message.lastIndexOf("/u: ") + 4 : 0);
+        return `is not an RE2 regular expression (Envoy's safe_regex): ${message.slice(message.lastIndexOf("/u: ") >= 0 ? message.lastIndexOf("/u: ") + 4 : 0)}`;
     }
+}
+
+/** Index of the `)` closing the group opened at `open`, or -1. */
+function closingParen(regex: string, open: number): number {
+    let depth = 0;
+    let inClass = false;
+    for (let i = open; i < regex.length; i++) {
+        const c = regex[i];
+        if (c === "\\") {
+            i++;
+        } else if (inClass) {
+            inClass = c !== "]";
+        } else if (c === "[") {
+            inClass = true;
+        } else if (c === "(") {
+            depth++;
+        } else if (c === ")" && --depth === 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/** The top-level alternatives of a regex (`a|(b|c)` -> `a`, `(b|c)`). */
+function alternatives(regex: string): string[] {
+    const parts: string[] = [];
+    let depth = 0;
+    let inClass = false;
+    let start = 0;
+    for (let i = 0; i < regex.length; i++) {
+        const c = regex[i];
+        if (c === "\\") {
+            i++;
+        } else if (inClass) {
+            inClass = c !== "]";
+        } else if (c === "[") {
+            inClass = true;
+        } else if (c === "(") {
+            depth++;
+        } else if (c === ")") {
+            depth--;
+        } else if (c === "|" && depth === 0) {
+            parts.push(regex.slice(start, i));
+            start = i + 1;
+        }
+    }
+    return [...parts, regex.slice(start)];
+}
+
+/**
+ * The characters a whole match of `regex` may start with, when they are plain literals; undefined
+ * when that cannot be told without running the regex (a class, `.`, an optional first part).
+ */
+function firstCharacters(regex: string): Set<string> | undefined {
+    const result = new Set<string>();
+    for (let branch of alternatives(regex)) {
+        branch = branch.startsWith("^") ? branch.slice(1) : branch;
+        if (branch.startsWith("(")) {
+            const close = closingParen(branch, 0);
+            if (close < 0 || /^[?*{]/.test(branch.slice(close + 1))) {
+                return undefined;
+            }
+            const inner = branch.slice(branch.startsWith("(?:") ? 3 : branch.startsWith("(?") ? -1 : 1, close);
+            const first = branch.startsWith("(?") && !branch.startsWith("(?:") ? undefined : firstCharacters(inner);
+            if (first === undefined) {
+                return undefined;
+            }
+            first.forEach((c) => result.add(c));
+            continue;
+        }
+        const prefix = literalPrefix(branch);
+        if (prefix === "") {
+            return undefined;
+        }
+        result.add(prefix[0]);
+    }
+    return result;
+}
+
+/**
+ * Why a regex can never match a request path, or `undefined`. Envoy matches it against the whole
+ * `:path`, which always starts with "/": a regex whose every alternative starts with another
+ * literal (`watch/.*`) never limits anything.
+ */
+export function pathRegexProblem(regex: string): string | undefined {
+    const first = firstCharacters(regex);
+    if (first === undefined || first.has("/")) {
+        return undefined;
+    }
+    return `can never match a request path: Envoy matches it against the whole :path, which starts with "/", and every match of this regex starts with ${[...first].map((c) => JSON.stringify(c)).join(" or ")}${alternatives(regex).length === 1 ? ` (did you mean ${JSON.stringify(`/${regex.replace(/^\^/, "")}`)}?)` : ""}`;
 }
 
 /** Whether RE2 matches `regex` against the whole of `value`, as Envoy's header `safe_regex` does. */
@@ -309,51 +419,50 @@ function descriptorOf(limit: GlobalLimitConfig): { field: "path" | "pathRegex"; 
     return limit.pathRegex === undefined ? undefined : { field: "pathRegex", text: `regex ${limit.pathRegex}` };
 }
 
-export function checkRateLimits(rateLimits: RateLimitsConfig, backends: BackendConfig[], report: Report, context?: RateLimitContext): void {
-    checkUnique(report, backends, "name", ["backends"]);
-    const global = rateLimits.global;
-    if (global === undefined) {
+/**
+ * Rules across the global limits and with the rest of the configuration. `context` holds the
+ * sections they are checked against, each `undefined` when it did not parse in full (a rule that
+ * needs it is skipped: its section's own problems are reported, and a partial list would make the
+ * capacity ceiling wrong).
+ */
+export function checkRateLimits(
+    rateLimits: RateLimitsConfig | undefined,
+    entries: { items: readonly (GlobalLimitConfig | undefined)[]; complete: boolean; raw: unknown } | undefined,
+    backends: BackendConfig[] | undefined,
+    rawBackends: unknown,
+    report: Report,
+    context: Partial<RateLimitContext>,
+): void {
+    checkUnique(report, rawBackends, "name", ["backends"]);
+    const global = rateLimits?.global;
+    if (global === undefined || entries === undefined) {
         return;
     }
     const at = (...rest: (string | number)[]) => ["rateLimits", "global", ...rest];
-    const limits = global.limits;
-    checkUnique(report, limits, "name", at("limits"));
-    const seen = new Map<string, number>();
-    limits.forEach((limit, l) => {
-        if ((limit.path === undefined) === (limit.pathRegex === undefined)) {
-            report(at("limits", l), "set exactly one of path and pathRegex");
+    checkUnique(report, entries.raw, "name", at("limits"));
+    const seen = new Map<string, string>();
+    entries.items.forEach((limit, l) => {
+        if (limit === undefined) {
             return;
         }
         const descriptor = descriptorOf(limit);
-        if (descriptor === undefined) {
+        if (descriptor === undefined || (limit.path !== undefined && limit.pathRegex !== undefined)) {
             return;
         }
         const first = seen.get(descriptor.text);
         if (first !== undefined) {
             report(
                 at("limits", l, descriptor.field),
-                `limits the same requests (${descriptor.text}) as limits[${first}]: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through`,
+                `limits the same requests (${descriptor.text}) as limit ${first}: envoyproxy/ratelimit refuses a duplicate descriptor, and two counters for one path would each let the full rate through`,
             );
         } else {
-            seen.set(descriptor.text, l);
-        }
-        if (limit.pathRegex !== undefined) {
-            const problem = re2Problem(limit.pathRegex);
-            if (problem !== undefined) {
-                report(
-                    at("limits", l, "pathRegex"),
-                    `${JSON.stringify(limit.pathRegex)} is not an RE2 regular expression (Envoy's safe_regex): ${problem}`,
-                );
-            }
+            seen.set(descriptor.text, limit.name);
         }
     });
     if (global.elasticache !== undefined && global.redis !== "elasticache") {
         report(at("elasticache"), `applies to redis "elasticache" only (redis is "${global.redis}")`);
     }
-    if (context === undefined) {
-        return;
-    }
-    if (context.gateways.length === 0) {
+    if (context.gateways !== undefined && context.gateways.length === 0) {
         report(
             at(),
             "needs an ingress gateway: global limits are enforced by the gateway's Envoy (EnvoyFilters on its pods); add a gateways entry",
@@ -364,18 +473,25 @@ export function checkRateLimits(rateLimits: RateLimitsConfig, backends: BackendC
         if (id.length > 40 || id.includes("--")) {
             report(
                 at("redis"),
-                `the ElastiCache replication group would be named "${id}", which ElastiCache refuses (at most 40 characters, no "--"): shorten cluster.name`,
+                `the ElastiCache replication group would be named "${id}" (${id.length} characters), which ElastiCache refuses (at most 40 characters, no "--"): shorten cluster.name`,
             );
         }
     }
-    limits.forEach((limit, l) => {
+    const { services, gateways } = context;
+    if (services === undefined || gateways === undefined || backends === undefined || !entries.complete) {
+        return;
+    }
+    (entries.items as GlobalLimitConfig[]).forEach((limit, l) => {
         if (descriptorOf(limit) === undefined || (limit.path !== undefined && limit.pathRegex !== undefined)) {
             return;
         }
-        if (limit.pathRegex !== undefined && re2Problem(limit.pathRegex) !== undefined) {
+        if (
+            limit.pathRegex !== undefined &&
+            (re2Problem(limit.pathRegex) !== undefined || pathRegexProblem(limit.pathRegex) !== undefined)
+        ) {
             return;
         }
-        const capacity = globalLimitCapacity(limit, context, backends);
+        const capacity = globalLimitCapacity(limit, { services, gateways }, backends);
         if (capacity.ceiling === undefined || capacity.rps <= capacity.ceiling) {
             return;
         }

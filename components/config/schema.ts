@@ -1,16 +1,31 @@
 /**
  * The one schema of a stack's configuration: everything `Pulumi.<stack>.yaml` may say under the
  * `bff-platform:` namespace, assembled from one file per section. Objects are strict (an unknown
- * key is a typo and an error), names follow the Kubernetes rules, and cross-field rules are checked
- * here so that a bad config fails before a single resource is registered.
+ * key is a typo and an error) and names follow the Kubernetes rules. Rules within one entry are
+ * refinements of that entry's schema; rules across entries and sections are in `checks.ts`, and
+ * `load.ts` parses each section (and each list entry) on its own so that every rule runs on
+ * whatever parsed.
  */
 import { z } from "zod";
-import { addonsSchema, checkAddons, deployerAccessFields } from "./addons";
+import { addonsSchema, deployerAccessFields } from "./addons";
 import { DEFAULTS } from "./defaults";
-import { checkUnique, kubeName, nonNegativeInt, positiveInt, Report } from "./fields";
-import { checkGateways, gatewaySchema, timeZone } from "./gateway";
-import { backendSchema, checkRateLimits, rateLimitsSchema } from "./rate-limits";
-import { checkServices, serviceSchema } from "./service";
+import { kubeName, nonNegativeInt, positiveInt } from "./fields";
+import { gatewaySchema, timeZone } from "./gateway";
+import { backendSchema, rateLimitsSchema } from "./rate-limits";
+import { serviceSchema } from "./service";
+
+/**
+ * Longest prefix of an EKS managed node group name: the AWS provider appends a 26-character unique
+ * suffix and the name may have 63 characters (hashicorp/terraform-provider-aws,
+ * internal/service/eks/node_group.go: `node_group_name_prefix` is validated with
+ * `StringLenBetween(0, 63-id.UniqueIDSuffixLength)`; terraform-plugin-sdk helper/id: a 26-digit suffix).
+ */
+export const NODE_GROUP_PREFIX_MAX = 63 - 26;
+
+/** The prefix the cluster component gives a pool's node group name (`<cluster>-<pool>-`). */
+export function nodeGroupNamePrefix(clusterName: string, poolName: string): string {
+    return `${clusterName}-${poolName}-`;
+}
 
 const clusterSchema = z.strictObject({
     /** EKS cluster name. */
@@ -25,7 +40,16 @@ const clusterSchema = z.strictObject({
     /** Private subnets in at least two availability zones (SYSTEM.md §8). */
     privateSubnetIds: z
         .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id (subnet-0123456789abcdef0)" }))
-        .min(2, { error: "must list private subnets in at least two availability zones" }),
+        .min(2, { error: "must list private subnets in at least two availability zones" })
+        .superRefine((subnets, ctx) =>
+            subnets.forEach((subnet, i) => {
+                const first = subnets.indexOf(subnet);
+                if (first !== i) {
+                    // EKS counts distinct subnets: a repeat would hide that only one AZ is listed.
+                    ctx.addIssue({ code: "custom", path: [i], message: `"${subnet}" is already listed at privateSubnetIds[${first}]` });
+                }
+            }),
+        ),
     /** Whether the API endpoint is reachable from the internet; off by default (SYSTEM.md §8). */
     endpointPublicAccess: z.boolean().default(false),
     /** CIDRs allowed to reach a public endpoint. */
@@ -39,23 +63,36 @@ const clusterSchema = z.strictObject({
 
 export const NODE_ROLES = ["gateway", "worker", "system"] as const;
 
-const nodePoolSchema = z.strictObject({
-    /** Node group name, unique in the stack. */
-    name: kubeName("dns1123Label"),
-    /** `node-role` label of the nodes; gateway nodes are also tainted for gateway pods only. */
-    role: z.enum(NODE_ROLES),
-    /** EC2 instance types; list several for spot so that one market's shortage does not empty the pool. */
-    instanceTypes: z
-        .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" }))
-        .min(1),
-    /** SPOT for dev/QA, ON_DEMAND for production (SYSTEM.md §8). */
-    capacityType: z.enum(["ON_DEMAND", "SPOT"]),
-    minSize: nonNegativeInt,
-    maxSize: positiveInt,
-    /** Size at creation only: the Cluster Autoscaler owns it afterwards and the program ignores later changes. */
-    desiredSize: nonNegativeInt,
-    diskSizeGiB: z.number().int().min(20).max(16384).default(DEFAULTS.nodeDiskSizeGiB),
-});
+const nodePoolSchema = z
+    .strictObject({
+        /** Node group name, unique in the stack. */
+        name: kubeName("dns1123Label"),
+        /** `node-role` label of the nodes; gateway nodes are also tainted for gateway pods only. */
+        role: z.enum(NODE_ROLES),
+        /** EC2 instance types; list several for spot so that one market's shortage does not empty the pool. */
+        instanceTypes: z
+            .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" }))
+            .min(1),
+        /** SPOT for dev/QA, ON_DEMAND for production (SYSTEM.md §8). */
+        capacityType: z.enum(["ON_DEMAND", "SPOT"]),
+        minSize: nonNegativeInt,
+        maxSize: positiveInt,
+        /** Size at creation only: the Cluster Autoscaler owns it afterwards and the program ignores later changes. */
+        desiredSize: nonNegativeInt,
+        diskSizeGiB: z.number().int().min(20).max(16384).default(DEFAULTS.nodeDiskSizeGiB),
+    })
+    .superRefine((pool, ctx) => {
+        if (pool.minSize > pool.maxSize) {
+            ctx.addIssue({ code: "custom", path: ["minSize"], message: `${pool.minSize} is above maxSize ${pool.maxSize}` });
+        }
+        if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["desiredSize"],
+                message: `${pool.desiredSize} is outside minSize..maxSize (${pool.minSize}..${pool.maxSize})`,
+            });
+        }
+    });
 
 const hostSchema = z.strictObject({
     /** Short name used by gateways and routes, e.g. `pc`. */
@@ -67,8 +104,16 @@ const hostSchema = z.strictObject({
 const deliverySchema = z.strictObject({
     /** `argocd`: manifests rendered for Argo CD to sync; `direct`: applied by Pulumi to the cluster. */
     mode: z.enum(["argocd", "direct"]).default("argocd"),
-    /** Git repository Argo CD syncs. */
-    repoURL: z.url({ protocol: /^(https|ssh)$/, error: "must be an https:// or ssh:// git URL" }),
+    /**
+     * Git repository Argo CD syncs. It is written into every Application, so it may carry no
+     * credential: Argo CD reads repository credentials from its own repository Secrets.
+     */
+    repoURL: z.url({ protocol: /^(https|ssh)$/, error: "must be an https:// or ssh:// git URL" }).superRefine((value, ctx) => {
+        const problem = repoUrlCredential(value);
+        if (problem !== undefined) {
+            ctx.addIssue({ code: "custom", message: problem });
+        }
+    }),
     /** Branch: `master` for non-production, `release/production` for production (SYSTEM.md §2). */
     targetRevision: z.string().min(1),
     /** Directory of the per-environment overlays in that repository. */
@@ -83,11 +128,9 @@ const deliverySchema = z.strictObject({
             /** Five cron fields, read in the stack's `timeZone`, e.g. "0 3 * * *". */
             schedule: z.string().regex(/^(\S+\s+){4}\S+$/, { error: 'must be five cron fields such as "0 3 * * *"' }),
             /** The bucket the exports go to (created and protected; it holds Argo CD's Secrets, so never the static-assets bucket). */
-            bucket: z
-                .string()
-                .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-                    error: "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'",
-                }),
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+                error: "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'",
+            }),
             /** Days an export is kept. */
             retentionDays: z.number().int().min(1).max(3650).default(30),
         })
@@ -99,69 +142,74 @@ const deliverySchema = z.strictObject({
         .optional(),
 });
 
-/** The whole stack configuration, keyed as in `Pulumi.<stack>.yaml` without the `bff-platform:` prefix. */
-export const stackConfigSchema = z
-    .strictObject({
-        /** Environment name: dev, qa, production, ... (a DNS label; it appears in names and RELEASE_ENV). */
-        environment: kubeName("dns1123Label"),
-        /** Namespace of the BFF workloads. */
-        appNamespace: kubeName("dns1123Label").default(DEFAULTS.appNamespace),
-        /** The stack's time zone (IANA): the default of every CronJob's `timeZone`. Default: `Asia/Tokyo`. */
-        timeZone: timeZone.default(DEFAULTS.timeZone),
-        cluster: clusterSchema,
-        nodePools: z.array(nodePoolSchema).min(1),
-        hosts: z.array(hostSchema).min(1),
-        gateways: z.array(gatewaySchema).default([]),
-        services: z.array(serviceSchema).min(1),
-        rateLimits: rateLimitsSchema.default({}),
-        backends: z.array(backendSchema).default([]),
-        delivery: deliverySchema,
-        addons: addonsSchema,
-    })
-    .superRefine(checkCrossReferences);
+/** A stack whose name differs from its `environment` on purpose, and why (see `environmentOverride`). */
+const environmentOverrideSchema = z.strictObject({
+    /** Why this stack deploys an environment of another name, e.g. "blue/green twin of production during the 1.34 upgrade". */
+    reason: z.string().trim().min(10, { error: "must say why the stack name and environment differ" }),
+});
+
+/**
+ * The sections of the configuration, keyed as in `Pulumi.<stack>.yaml` without the
+ * `bff-platform:` prefix. Lists are parsed entry by entry (see {@link LIST_SECTIONS}).
+ */
+export const SECTION_SCHEMAS = {
+    /** Environment name: dev, qa, production, ... (a DNS label; it appears in names and RELEASE_ENV). Must equal the stack name. */
+    environment: kubeName("dns1123Label"),
+    /**
+     * Lets the stack name differ from `environment` (default: none, they must be equal): a copied
+     * stack file would otherwise deploy another environment's cluster, hostnames and GitOps directory.
+     */
+    environmentOverride: environmentOverrideSchema.optional(),
+    /** Namespace of the BFF workloads. */
+    appNamespace: kubeName("dns1123Label").default(DEFAULTS.appNamespace),
+    /** The stack's time zone (IANA): the default of every CronJob's `timeZone`. Default: `Asia/Tokyo`. */
+    timeZone: timeZone.default(DEFAULTS.timeZone),
+    cluster: clusterSchema,
+    nodePools: z.array(nodePoolSchema).min(1),
+    hosts: z.array(hostSchema).min(1),
+    gateways: z.array(gatewaySchema).default([]),
+    services: z.array(serviceSchema).min(1),
+    rateLimits: rateLimitsSchema.default({}),
+    backends: z.array(backendSchema).default([]),
+    delivery: deliverySchema,
+    /** Cluster add-ons (components/addons): each on by default, off where a platform team runs it. */
+    addons: addonsSchema,
+};
+
+/** The list sections: each entry is parsed on its own, `min` entries at least. */
+export const LIST_SECTIONS = {
+    nodePools: { item: nodePoolSchema, min: 1 },
+    hosts: { item: hostSchema, min: 1 },
+    gateways: { item: gatewaySchema, min: 0 },
+    services: { item: serviceSchema, min: 1 },
+    backends: { item: backendSchema, min: 0 },
+} as const;
+
+/** The whole stack configuration (the type of a validated stack, and the keys for "did you mean"). */
+export const stackConfigSchema = z.strictObject(SECTION_SCHEMAS);
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type ClusterConfig = StackConfig["cluster"];
 export type NodePoolConfig = StackConfig["nodePools"][number];
 export type HostConfig = StackConfig["hosts"][number];
+export type DeliveryConfig = StackConfig["delivery"];
 
-/** Rules that span fields: run once every field has the right type. */
-function checkCrossReferences(config: StackConfig, ctx: z.RefinementCtx<StackConfig>): void {
-    const report: Report = (path, message) => ctx.addIssue({ code: "custom", path, message });
-    checkUnique(report, config.nodePools, "name", ["nodePools"]);
-    checkUnique(report, config.hosts, "name", ["hosts"]);
-    checkUnique(report, config.hosts, "hostname", ["hosts"]);
-
-    config.nodePools.forEach((pool, i) => {
-        if (pool.minSize > pool.maxSize) {
-            report(["nodePools", i, "minSize"], `${pool.minSize} is above maxSize ${pool.maxSize}`);
-        }
-        if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
-            report(["nodePools", i, "desiredSize"], `${pool.desiredSize} is outside minSize..maxSize (${pool.minSize}..${pool.maxSize})`);
-        }
-    });
-    if (!config.nodePools.some((p) => p.role === "worker")) {
-        report(["nodePools"], 'needs at least one pool with role "worker": services run on worker nodes');
+/**
+ * A credential inside a git URL (`https://user:token@host/...`), or `undefined`. An ssh URL's user
+ * name (`ssh://git@github.com/...`) is no credential; on https any user part is (GitHub accepts a
+ * token as the user name).
+ */
+export function repoUrlCredential(url: string): string | undefined {
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    } catch {
+        return undefined;
     }
-    if (config.gateways.length > 0 && !config.nodePools.some((p) => p.role === "gateway")) {
-        report(["nodePools"], 'needs a pool with role "gateway": gateways run on dedicated gateway nodes (SYSTEM.md §4)');
+    const hasUser = parsed.username !== "" && parsed.protocol === "https:";
+    if (parsed.password === "" && !hasUser) {
+        return undefined;
     }
-
-    const hostNames = new Set(config.hosts.map((h) => h.name));
-    checkGateways(config.gateways, hostNames, report);
-    checkServices(config.services, hostNames, report);
-    const servedHosts = new Set(config.gateways.flatMap((g) => g.hosts));
-    config.services.forEach((service, s) =>
-        service.routes.forEach((route, r) => {
-            if (hostNames.has(route.host) && !servedHosts.has(route.host)) {
-                report(["services", s, "routes", r, "host"], `"${route.host}" is served by no gateway: add it to a gateways[].hosts list`);
-            }
-        }),
-    );
-    checkAddons(config, report);
-    checkRateLimits(config.rateLimits, config.backends, report, {
-        services: config.services,
-        gateways: config.gateways,
-        clusterName: config.cluster.name,
-    });
+    const shown = `${parsed.protocol}//***@${parsed.host}${parsed.pathname}`;
+    return `carries a credential (${shown}): it would be written in plain text into every Argo CD Application; give Argo CD the repository credentials through its repository Secret and write the URL without them`;
 }

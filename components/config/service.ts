@@ -1,42 +1,58 @@
 /** The `services` section: the BFF services and their routes (SYSTEM.md §1, §3, §5, §6, §9). */
 import { z } from "zod";
-import { checkLocalLimit, checkName, checkQuantity, NAME_LIMITS, parseCpuMillis, parseMemoryBytes } from "../shared";
+import { checkLocalLimit, checkName, NAME_LIMITS } from "../shared";
 import { PLATFORM_APPS, RUNTIME_DEFAULTS, SERVICE_DEFAULTS, SERVICE_NAME_SUFFIXES } from "./defaults";
 import { timeZone } from "./gateway";
 import {
     checkUnique,
+    cronSchedule,
     duration,
     imageRepository,
     kubeName,
     nonNegativeInt,
     percent,
     positiveInt,
+    quantity,
     Report,
+    isRecord,
+    rawValues,
     resourcesSchema,
     version,
 } from "./fields";
 
 const LONGEST_SERVICE_SUFFIX = Math.max(...SERVICE_NAME_SUFFIXES.map((s) => s.length));
 
-const hpaSchema = z.strictObject({
-    minReplicas: positiveInt,
-    maxReplicas: positiveInt,
-    /** Average CPU utilization of the whole pod (istio-proxy included), in percent of its requests. */
-    targetCpuUtilization: percent.optional(),
-    /** An External metric, e.g. from the Datadog Cluster Agent (SYSTEM.md §8). */
-    external: z
-        .strictObject({
-            /** Metric name as the external metrics API serves it, e.g. `datadogmetric@frontend:pc-web-rps`. */
-            metricName: z.string().min(1),
-            /** Labels selecting the metric series. */
-            selector: z.record(z.string(), z.string()).optional(),
-            /** Target per pod: desiredReplicas = ceil(current × value / target). */
-            targetAverageValue: z.string().min(1),
-        })
-        .optional(),
-    /** Seconds of lower load before the HPA removes pods. */
-    scaleDownStabilizationSeconds: nonNegativeInt.default(SERVICE_DEFAULTS.scaleDownStabilizationSeconds),
-});
+const hpaSchema = z
+    .strictObject({
+        minReplicas: positiveInt,
+        maxReplicas: positiveInt,
+        /** Average CPU utilization of the whole pod (istio-proxy included), in percent of its requests. */
+        targetCpuUtilization: percent.optional(),
+        /** An External metric, e.g. from the Datadog Cluster Agent (SYSTEM.md §8). */
+        external: z
+            .strictObject({
+                /** Metric name as the external metrics API serves it, e.g. `datadogmetric@frontend:pc-web-rps`. */
+                metricName: z.string().min(1),
+                /** Labels selecting the metric series. */
+                selector: z.record(z.string(), z.string()).optional(),
+                /** Target per pod, a Kubernetes quantity ("20", "1500m"): desiredReplicas = ceil(current × value / target). */
+                targetAverageValue: quantity,
+            })
+            .optional(),
+        /** Seconds of lower load before the HPA removes pods. */
+        scaleDownStabilizationSeconds: nonNegativeInt.default(SERVICE_DEFAULTS.scaleDownStabilizationSeconds),
+    })
+    .superRefine((hpa, ctx) => {
+        if (hpa.minReplicas > hpa.maxReplicas) {
+            ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `${hpa.minReplicas} is above maxReplicas ${hpa.maxReplicas}` });
+        }
+        if (hpa.targetCpuUtilization === undefined && hpa.external === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                message: "has no target: set targetCpuUtilization (percent of the pod's requests) or external",
+            });
+        }
+    });
 
 const capacitySchema = z.strictObject({
     /** Requests per second one pod serves when its CPU reaches the HPA target (load test). */
@@ -45,16 +61,28 @@ const capacitySchema = z.strictObject({
     podPerformanceRps: z.number().positive().optional(),
 });
 
-const localRateLimitSchema = z.strictObject({
-    /** `nginx`: leaky bucket sidecar, burst queued (handbook's choice); `envoy`: token bucket in istio-proxy. */
-    type: z.enum(["nginx", "envoy"]),
-    /** Sustained requests per second per pod. */
-    requestsPerSecond: positiveInt,
-    /** Requests above the rate accepted at once (nginx queue length, envoy bucket size). */
-    burst: nonNegativeInt,
-    /** nginx only: requests of a burst forwarded without delay. */
-    delay: nonNegativeInt.optional(),
-});
+const localRateLimitSchema = z
+    .strictObject({
+        /** `nginx`: leaky bucket sidecar, burst queued (handbook's choice); `envoy`: token bucket in istio-proxy. */
+        type: z.enum(["nginx", "envoy"]),
+        /** Sustained requests per second per pod. */
+        requestsPerSecond: positiveInt,
+        /** Requests above the rate accepted at once (nginx queue length, envoy bucket size). */
+        burst: nonNegativeInt,
+        /** nginx only: requests of a burst forwarded without delay. */
+        delay: nonNegativeInt.optional(),
+    })
+    .superRefine((local, ctx) => {
+        if (local.type === "envoy" && local.delay !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["delay"],
+                message: "applies to the nginx limiter only (envoy's token bucket has no delay)",
+            });
+        } else if (local.delay !== undefined && local.delay > local.burst) {
+            ctx.addIssue({ code: "custom", path: ["delay"], message: `${local.delay} is above burst ${local.burst}` });
+        }
+    });
 
 const routeSchema = z.strictObject({
     /** Name of a `hosts` entry. */
@@ -64,7 +92,7 @@ const routeSchema = z.strictObject({
 });
 
 /** A request attribute to match: a header or a query parameter with an exact value. */
-const requestMatchSchema = z.strictObject({
+const requestMatchShape = z.strictObject({
     header: z
         .string()
         .regex(/^[A-Za-z0-9-]+$/, { error: "must be an HTTP header name" })
@@ -77,6 +105,61 @@ const requestMatchSchema = z.strictObject({
     value: z.string().min(1),
 });
 
+/** Exactly one of `header` and `query`. */
+function oneMatchAttribute(match: { header?: string; query?: string }, ctx: z.RefinementCtx): void {
+    if ((match.header === undefined) === (match.query === undefined)) {
+        ctx.addIssue({ code: "custom", message: "set exactly one of header and query" });
+    }
+}
+
+const requestMatchSchema = requestMatchShape.superRefine(oneMatchAttribute);
+
+/**
+ * Canary steps as Argo Rollouts runs them: one action per step, weights that only grow and end at
+ * 100 (a rollout whose last weight is below 100 never completes).
+ */
+function checkCanarySteps(steps: { setWeight?: number; pause?: number }[], ctx: z.RefinementCtx): void {
+    let last: { weight: number; index: number } | undefined;
+    steps.forEach((step, i) => {
+        const keys = Object.keys(step).filter((k) => step[k as keyof typeof step] !== undefined);
+        if (keys.length !== 1) {
+            ctx.addIssue({
+                code: "custom",
+                path: [i],
+                message: `set exactly one of setWeight and pause (got ${keys.length === 0 ? "none" : keys.join(" and ")})`,
+            });
+        }
+        const weight = step.setWeight;
+        // Out-of-range weights are reported by the field itself, with their value.
+        if (weight === undefined || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+            return;
+        }
+        if (last !== undefined && weight < last.weight) {
+            ctx.addIssue({
+                code: "custom",
+                path: [i, "setWeight"],
+                message: `${weight} is below the weight of steps[${last.index}], ${last.weight}: weights only grow`,
+            });
+        }
+        last = { weight, index: i };
+    });
+    if (
+        steps.every(
+            (step) => step.setWeight === undefined || (Number.isInteger(step.setWeight) && step.setWeight >= 0 && step.setWeight <= 100),
+        )
+    ) {
+        if (last === undefined) {
+            ctx.addIssue({ code: "custom", message: "has no setWeight step: end with setWeight 100, or the rollout never completes" });
+        } else if (last.weight !== 100) {
+            ctx.addIssue({
+                code: "custom",
+                path: [last.index, "setWeight"],
+                message: `${last.weight} is the last weight: the steps must end with setWeight 100, or the rollout never completes`,
+            });
+        }
+    }
+}
+
 /** One canary step: exactly one of these keys. */
 const canaryStepSchema = z.strictObject({
     /** Percent of traffic sent to the canary (0..100). */
@@ -85,29 +168,36 @@ const canaryStepSchema = z.strictObject({
     pause: nonNegativeInt.optional(),
 });
 
-const analysisSchema = z.strictObject({
-    /** Metrics source. */
-    provider: z.enum(["datadog", "prometheus"]),
-    /** Prometheus query endpoint (prometheus only). */
-    prometheusAddress: z.url().optional(),
-    /** Time between measurements. */
-    interval: duration.default(SERVICE_DEFAULTS.analysis.interval),
-    /** Measurements per analysis step. */
-    count: positiveInt.default(SERVICE_DEFAULTS.analysis.count),
-    /** Failed measurements tolerated before the rollout aborts. */
-    failureLimit: nonNegativeInt.default(SERVICE_DEFAULTS.analysis.failureLimit),
-    /** Highest ratio of 5xx responses of the canary version (0..1). */
-    maxErrorRate: z.number().min(0).max(1).default(SERVICE_DEFAULTS.analysis.maxErrorRate),
-    /** Highest p99 latency of the canary version, in milliseconds. */
-    maxLatencyP99Ms: positiveInt.default(SERVICE_DEFAULTS.analysis.maxLatencyP99Ms),
-});
+const analysisSchema = z
+    .strictObject({
+        /** Metrics source. */
+        provider: z.enum(["datadog", "prometheus"]),
+        /** Prometheus query endpoint (prometheus only). */
+        prometheusAddress: z.url().optional(),
+        /** Time between measurements. */
+        interval: duration.default(SERVICE_DEFAULTS.analysis.interval),
+        /** Measurements per analysis step. */
+        count: positiveInt.default(SERVICE_DEFAULTS.analysis.count),
+        /** Failed measurements tolerated before the rollout aborts. */
+        failureLimit: nonNegativeInt.default(SERVICE_DEFAULTS.analysis.failureLimit),
+        /** Highest ratio of 5xx responses of the canary version (0..1). */
+        maxErrorRate: z.number().min(0).max(1).default(SERVICE_DEFAULTS.analysis.maxErrorRate),
+        /** Highest p99 latency of the canary version, in milliseconds. */
+        maxLatencyP99Ms: positiveInt.default(SERVICE_DEFAULTS.analysis.maxLatencyP99Ms),
+    })
+    .superRefine((analysis, ctx) => {
+        if (analysis.provider === "prometheus" && analysis.prometheusAddress === undefined) {
+            ctx.addIssue({ code: "custom", path: ["prometheusAddress"], message: 'is required with provider "prometheus"' });
+        }
+    });
 
 const canarySchema = z.strictObject({
     /** Steps; a traffic-matching `setCanaryScale` is added at the start and after every setWeight below 100. */
     steps: z
         .array(canaryStepSchema)
         .min(1)
-        .default(SERVICE_DEFAULTS.canarySteps.map((s) => ({ ...s }))),
+        .default(SERVICE_DEFAULTS.canarySteps.map((s) => ({ ...s })))
+        .superRefine(checkCanarySteps),
     /** Progressive delivery: an analysis runs after every pause that follows a weight change. */
     analysis: analysisSchema.optional(),
 });
@@ -130,10 +220,7 @@ const jobSchema = z.strictObject({
     /** Job name; the object is named `<service>-<name>`. */
     name: kubeName("dns1123Label"),
     /** Cron schedule for a CronJob; without it, a Job that runs before every sync (Argo CD PreSync hook). */
-    schedule: z
-        .string()
-        .regex(/^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$/, { error: 'must be a cron schedule such as "*/5 * * * *"' })
-        .optional(),
+    schedule: cronSchedule.optional(),
     /**
      * Time zone of `schedule` (CronJob `spec.timeZone`, stable since Kubernetes 1.27). Default: the
      * stack's `timeZone`. Without it a schedule would be read in the kube-controller-manager's time
@@ -160,7 +247,7 @@ const migrationSchema = z.strictObject({
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const serviceSchema = z.strictObject({
+const serviceShape = z.strictObject({
     /** Service name; stable, used in every derived object name. */
     name: kubeName("dns1123Label", NAME_LIMITS.dns1123Label - LONGEST_SERVICE_SUFFIX),
     /** Another service whose settings this one starts from (one codebase, two deploy units). */
@@ -189,7 +276,7 @@ export const serviceSchema = z.strictObject({
         .optional(),
     routes: z.array(routeSchema).default([]),
     /** Requests matching a header or query value go to another service first (`preview: v2`). */
-    previews: z.array(requestMatchSchema.extend({ service: kubeName("dns1123Label") })).default([]),
+    previews: z.array(requestMatchShape.extend({ service: kubeName("dns1123Label") }).superRefine(oneMatchAttribute)).default([]),
     /** Copy of the traffic sent to another service, answers discarded (SYSTEM.md §9). */
     mirror: z.strictObject({ service: kubeName("dns1123Label"), percentage: z.number().min(0).max(100) }).optional(),
     /** Request timeout at the gateway. */
@@ -219,7 +306,12 @@ export const serviceSchema = z.strictObject({
         }),
 });
 
-export type ServiceConfig = z.output<typeof serviceSchema>;
+/** A service entry: its fields, and the rules across them (run whenever every field has its type). */
+export const serviceSchema = serviceShape.superRefine((service, ctx) =>
+    checkService((path, message) => ctx.addIssue({ code: "custom", path, message }), service),
+);
+
+export type ServiceConfig = z.output<typeof serviceShape>;
 export type CanaryStep = z.output<typeof canaryStepSchema>;
 export type RequestMatch = z.output<typeof requestMatchSchema>;
 
@@ -301,24 +393,43 @@ export function resolveServiceExtends(services: unknown, report: Report): unknow
     return services.map((service, index) => (isPlainObject(service) ? resolve(service, index) : service));
 }
 
-/** Rules within each service, and across services: unique names, known hosts and services, one owner per route. */
-export function checkServices(services: ServiceConfig[], hostNames: Set<string>, report: Report): void {
-    checkUnique(report, services, "name", ["services"]);
-    const serviceNames = new Set(services.map((s) => s.name));
-    const known = `known hosts: ${[...hostNames].join(", ")}`;
+/**
+ * Ports a service's container may not listen on: istio-proxy's own (15000-15090: admin 15000,
+ * outbound 15001, inbound 15006, HBONE 15008/15009, merged metrics 15020, health 15021, DNS 15053,
+ * Envoy metrics 15090; https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio)
+ * and the nginx limiter sidecar's listen port, which shares the pod's network namespace.
+ */
+export function reservedPortProblem(port: number, withLimiter: boolean): string | undefined {
+    if (port >= 15000 && port <= 15090) {
+        return `${port} is in 15000-15090, the ports istio-proxy listens on in every pod (admin, inbound, outbound, health, metrics)`;
+    }
+    if (withLimiter && port === SERVICE_DEFAULTS.localRateLimiter.port) {
+        return `${port} is the listen port of the nginx rate-limiter sidecar (rateLimit.local.type nginx): pick another port`;
+    }
+    return undefined;
+}
+
+/**
+ * Rules across services: unique names, known hosts and services, one owner per route. `services`
+ * holds the entries that parsed, at their index (undefined where an entry did not parse);
+ * `rawServices` the entries as written, so that names are known even for an entry with problems.
+ * `hostNames` is undefined when the hosts section itself is unusable (its problem is said there).
+ */
+export function checkServices(
+    services: readonly (ServiceConfig | undefined)[],
+    rawServices: unknown,
+    hostNames: Set<string> | undefined,
+    report: Report,
+): void {
+    checkUnique(report, rawServices, "name", ["services"]);
+    const serviceNames = rawValues(rawServices, "name");
+    // Route owners from the entries as written: a route taken by an entry with other problems is still taken.
     const routeOwners = new Map<string, string>();
-    const reserved = new Set<string>(Object.values(PLATFORM_APPS));
-    services.forEach((service, s) => {
-        if (reserved.has(service.name)) {
-            report(
-                ["services", s, "name"],
-                `"${service.name}" is reserved for the platform's own app directory (reserved: ${[...reserved].join(", ")})`,
-            );
-        }
-        checkService(report, service, s);
-        service.routes.forEach((route, r) => {
-            if (!hostNames.has(route.host)) {
-                report(["services", s, "routes", r, "host"], `"${route.host}" is not a name in hosts (${known})`);
+    (Array.isArray(rawServices) ? rawServices : []).forEach((entry, s) => {
+        const routes = isRecord(entry) && Array.isArray(entry.routes) ? entry.routes : [];
+        routes.forEach((route: unknown, r: number) => {
+            if (!isRecord(route) || typeof route.host !== "string" || typeof route.pathPrefix !== "string") {
+                return;
             }
             const key = `${route.host} ${route.pathPrefix}`;
             const owner = routeOwners.get(key);
@@ -328,7 +439,27 @@ export function checkServices(services: ServiceConfig[], hostNames: Set<string>,
                     `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
                 );
             } else {
-                routeOwners.set(key, service.name);
+                routeOwners.set(key, typeof entry.name === "string" ? entry.name : `services[${s}]`);
+            }
+        });
+    });
+    const reserved = new Set<string>(Object.values(PLATFORM_APPS));
+    services.forEach((service, s) => {
+        if (service === undefined) {
+            return;
+        }
+        if (reserved.has(service.name)) {
+            report(
+                ["services", s, "name"],
+                `"${service.name}" is reserved for the platform's own app directory (reserved: ${[...reserved].join(", ")})`,
+            );
+        }
+        service.routes.forEach((route, r) => {
+            if (hostNames !== undefined && !hostNames.has(route.host)) {
+                report(
+                    ["services", s, "routes", r, "host"],
+                    `"${route.host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`,
+                );
             }
         });
         const otherService = (target: string, path: (string | number)[]) => {
@@ -345,64 +476,24 @@ export function checkServices(services: ServiceConfig[], hostNames: Set<string>,
     });
 }
 
-function checkCanary(report: Report, service: ServiceConfig, at: (...rest: (string | number)[]) => (string | number)[]): void {
-    if (service.strategy !== "canary") {
-        if (service.canary !== undefined) {
-            report(at("canary"), 'applies to strategy "canary" only');
-        }
-        return;
-    }
-    const steps = canaryStepsOf(service);
-    let lastWeight = 0;
-    steps.forEach((step, i) => {
-        const keys = Object.keys(step).filter((k) => step[k as keyof CanaryStep] !== undefined);
-        if (keys.length !== 1) {
-            report(
-                at("canary", "steps", i),
-                `set exactly one of setWeight and pause (got ${keys.length === 0 ? "none" : keys.join(" and ")})`,
-            );
-        }
-        // Out-of-range weights are reported by the field itself.
-        if (step.setWeight !== undefined && step.setWeight >= 0 && step.setWeight <= 100) {
-            if (step.setWeight < lastWeight) {
-                report(
-                    at("canary", "steps", i, "setWeight"),
-                    `${step.setWeight} is below the previous weight ${lastWeight}: weights only grow`,
-                );
-            }
-            lastWeight = step.setWeight;
-        }
-    });
-    if (lastWeight !== 100) {
-        report(at("canary", "steps"), `must end with setWeight 100 (the last weight is ${lastWeight}): the rollout would never complete`);
-    }
-    const analysis = service.canary?.analysis;
-    if (analysis?.provider === "prometheus" && analysis.prometheusAddress === undefined) {
-        report(at("canary", "analysis", "prometheusAddress"), 'is required with provider "prometheus"');
-    }
-}
-
-function checkService(report: Report, service: ServiceConfig, s: number): void {
-    const at = (...rest: (string | number)[]) => ["services", s, ...rest];
+/** Rules across the fields of one service; paths from the service entry. */
+function checkService(report: Report, service: ServiceConfig): void {
+    const at = (...rest: (string | number)[]) => rest;
     if (service.hpa === undefined && service.replicas === undefined) {
         report(at("replicas"), "is required when no hpa is set");
     }
-    if (service.hpa !== undefined) {
-        const { minReplicas, maxReplicas } = service.hpa;
-        if (minReplicas > maxReplicas) {
-            report(at("hpa", "minReplicas"), `${minReplicas} is above maxReplicas ${maxReplicas}`);
-        }
-        if (service.replicas !== undefined) {
-            report(at("replicas"), "conflicts with hpa: the autoscaler owns the replica count (set hpa.minReplicas instead)");
-        }
-        if (service.hpa.targetCpuUtilization === undefined && service.hpa.external === undefined) {
-            report(at("hpa"), "has no target: set targetCpuUtilization (percent of the pod's requests) or external");
-        }
+    if (service.hpa !== undefined && service.replicas !== undefined) {
+        report(
+            at("replicas"),
+            `${service.replicas} conflicts with hpa: the autoscaler owns the replica count (set hpa.minReplicas instead)`,
+        );
     }
-    checkResources(report, service.resources, at("resources"));
+    if (service.strategy !== "canary" && service.canary !== undefined) {
+        report(at("canary"), `applies to strategy "canary" only (this service's strategy is "${service.strategy}")`);
+    }
     service.jobs.forEach((job, j) => {
-        if (job.resources !== undefined) {
-            checkResources(report, job.resources, at("jobs", j, "resources"));
+        if (checkName("dns1123Label", job.name) !== undefined) {
+            return; // the name itself is reported by its field
         }
         if (job.timeZone !== undefined && job.schedule === undefined) {
             report(at("jobs", j, "timeZone"), "applies to a scheduled job (a CronJob) only: set schedule, or remove timeZone");
@@ -414,15 +505,8 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
         }
     });
     checkUnique(report, service.jobs, "name", at("jobs"));
-    checkCanary(report, service, at);
 
     const local = service.rateLimit?.local;
-    if (local !== undefined && local.type === "envoy" && local.delay !== undefined) {
-        report(at("rateLimit", "local", "delay"), "applies to the nginx limiter only (envoy's token bucket has no delay)");
-    }
-    if (local?.delay !== undefined && local.delay > local.burst) {
-        report(at("rateLimit", "local", "delay"), `${local.delay} is above burst ${local.burst}`);
-    }
     if (local !== undefined && service.capacity !== undefined) {
         const problems = checkLocalLimit({
             localRps: local.requestsPerSecond,
@@ -431,22 +515,30 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
         });
         problems.forEach((problem) => report(at("rateLimit", "local", "requestsPerSecond"), problem));
     }
-    const matches: { m: RequestMatch; path: (string | number)[] }[] = service.previews.map((p, i) => ({ m: p, path: at("previews", i) }));
+    const port = service.port ?? RUNTIME_DEFAULTS[service.runtime].port;
+    const portProblem = reservedPortProblem(port, local?.type === "nginx");
+    if (portProblem !== undefined) {
+        report(at("port"), service.port === undefined ? `the ${service.runtime} default ${portProblem}` : portProblem);
+    }
+    const matches: { m: RequestMatch; path: (string | number)[]; label: string }[] = service.previews.map((p, i) => ({
+        m: p,
+        path: at("previews", i),
+        label: `previews[${i}]`,
+    }));
     if (service.migration?.override !== undefined) {
-        matches.push({ m: service.migration.override, path: at("migration", "override") });
+        matches.push({ m: service.migration.override, path: at("migration", "override"), label: "migration.override" });
     }
     const seenMatches = new Map<string, string>();
-    for (const { m, path } of matches) {
+    for (const { m, path, label } of matches) {
         if ((m.header === undefined) === (m.query === undefined)) {
-            report(path, "set exactly one of header and query");
-            continue;
+            continue; // reported by the entry itself
         }
         const key = `${m.header !== undefined ? `header ${m.header}` : `query ${m.query}`}=${m.value}`;
         const first = seenMatches.get(key);
         if (first !== undefined) {
             report(path, `matches the same requests (${key}) as ${first}: the second route would never be used`);
         } else {
-            seenMatches.set(key, path.slice(2).join("."));
+            seenMatches.set(key, label);
         }
     }
     if (service.migration !== undefined && service.strategy === "canary") {
@@ -457,22 +549,5 @@ function checkService(report: Report, service: ServiceConfig, s: number): void {
     }
     if (service.migration !== undefined && service.routes.length === 0) {
         report(at("migration"), "needs routes: only traffic entering through the gateway can be switched");
-    }
-}
-
-function checkResources(report: Report, resources: z.output<typeof resourcesSchema>, path: (string | number)[]): void {
-    const { requests, limits } = resources;
-    if (checkQuantity(requests.memory) === undefined && checkQuantity(limits.memory) === undefined) {
-        if (parseMemoryBytes(requests.memory) > parseMemoryBytes(limits.memory)) {
-            report([...path, "requests", "memory"], `${requests.memory} is above limits.memory ${limits.memory}`);
-        }
-    }
-    if (limits.cpu !== undefined && checkQuantity(requests.cpu) === undefined && checkQuantity(limits.cpu) === undefined) {
-        if (parseCpuMillis(requests.cpu) > parseCpuMillis(limits.cpu)) {
-            report([...path, "requests", "cpu"], `${requests.cpu} is above limits.cpu ${limits.cpu}`);
-        }
-    }
-    if (checkQuantity(requests.cpu) === undefined && parseCpuMillis(requests.cpu) <= 0) {
-        report([...path, "requests", "cpu"], "must be above zero: the HPA and the capacity figures divide by it");
     }
 }

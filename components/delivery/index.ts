@@ -68,7 +68,7 @@ export class DeliveryTargets extends pulumi.ComponentResource {
         if (config.delivery.mode !== "argocd") {
             return;
         }
-        const project = createKubeObject(appProject(apps, config), { parent: this, provider: clusterProvider });
+        const project = createKubeObject(appProject(apps, config), { parent: this, provider: clusterProvider, dependsOn: this.inherited });
         const childProvider = this.providerFor(APPLICATIONS_APP);
         for (const app of apps) {
             createKubeObject(childApplication(app, config), { parent: this, provider: childProvider, dependsOn: this.inherited });

@@ -8,7 +8,7 @@
  * `eks-pod-identity-agent` managed add-on, which the cluster component installs.
  * Source: https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface PolicyStatement {

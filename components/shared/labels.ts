@@ -69,3 +69,11 @@ export const ARGOCD_TRACKING_LABEL = "app.kubernetes.io/instance";
 export function withoutTrackingLabel(labels: Labels): Labels {
     return Object.fromEntries(Object.entries(labels).filter(([key]) => key !== ARGOCD_TRACKING_LABEL));
 }
+
+/**
+ * `app.kubernetes.io/component` of the namespaces that hold cluster add-ons (Istio, Argo CD,
+ * cert-manager, ...). Their pods are the charts', with ingress the charts define (the API server
+ * calling admission webhooks and metrics-server, every sidecar calling istiod): the program's
+ * default-deny NetworkPolicies are for the namespaces of its own workloads, not these.
+ */
+export const ADDON_NAMESPACE_COMPONENT = "addon";

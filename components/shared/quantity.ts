@@ -39,6 +39,23 @@ export function checkQuantity(text: string): string | undefined {
         : `"${text}" is not a Kubernetes quantity (examples: 250m, 1, 1.5, 512Mi, 2Gi, 1G)`;
 }
 
+/**
+ * Returns what is wrong with `text` as a memory quantity, or `undefined`. The API server accepts
+ * any quantity, but memory is counted in whole bytes: `512m` is 0.512 bytes (a slip for `512Mi`),
+ * which the kubelet rounds up to a 1-byte limit and the container is OOM-killed at start.
+ */
+export function checkMemoryQuantity(text: string): string | undefined {
+    const problem = checkQuantity(text);
+    if (problem !== undefined) {
+        return problem;
+    }
+    const { numerator, denominator } = parseRational(text);
+    if (numerator % denominator !== 0n) {
+        return `"${text}" is not a whole number of bytes (${text.endsWith("m") ? `the suffix m means thousandths; did you mean "${text.slice(0, -1)}Mi"?` : "memory is counted in bytes"}; e.g. 512Mi, 1Gi)`;
+    }
+    return undefined;
+}
+
 function parseRational(text: string): Rational {
     const match = QUANTITY.exec(String(text).trim());
     if (match === null) {

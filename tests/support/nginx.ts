@@ -25,7 +25,7 @@ export function testGateway(edit: (gateway: Record<string, unknown>) => void = (
         edit(gateways[0]);
         return [gateways[0]];
     });
-    return parseStackConfig(configMap).config.gateways[0];
+    return parseStackConfig(configMap, "dev").config.gateways[0];
 }
 
 /** Fails with the install hint when nginx, LuaJIT or openssl is missing (never skips). */

@@ -1,13 +1,19 @@
 /**
  * Test helpers: run the real program for a stack file (or a variation of it) under the mock
  * runtime, in `up` or `preview` mode, and look up what it registered.
+ *
+ * A committed stack's run and synth output are computed once per test process and mode, and shared
+ * by every test file (`runStack`, `synthesizeStack`): each caller gets its own deep copy, so a test
+ * that changes what it got cannot change what the next one sees. Tests of determinism compare
+ * independent runs: `runStackFresh` and `synthesize` itself.
  */
 import assert from "node:assert/strict";
 import { join } from "path";
-import { ConfigError, parseStackConfig } from "../../components/config";
+import { ConfigError, parseStackConfig, SecretOptions } from "../../components/config";
 import { main } from "../../stacks";
 import { Mode, RegisteredResource, runProgram, RunResult } from "../../cli/mock-runtime";
 import { readStackFile, StackFile, stackNames } from "../../cli/stack-file";
+import { synthesize, SynthResult } from "../../cli/synth";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
 /** Every committed stack: each `Pulumi.<stack>.yaml` of the project, found by name, not listed. */
@@ -35,15 +41,49 @@ export function editConfig(configMap: Record<string, string>, key: string, edit:
     return result;
 }
 
-/** Runs the program with a config map. */
-export function run(configMap: Record<string, string>, mode: Mode = "up", stack = "test", secretKeys: string[] = []): Promise<RunResult> {
+/** The stack a config map belongs to: the one named like its environment (the program requires that they agree). */
+export function stackOf(configMap: Record<string, string>): string {
+    return configMap["bff-platform:environment"] ?? "test";
+}
+
+/** Runs the program with a config map, as the stack named like its environment by default. */
+export function run(
+    configMap: Record<string, string>,
+    mode: Mode = "up",
+    stack = stackOf(configMap),
+    secretKeys: string[] = [],
+): Promise<RunResult> {
     return runProgram(main, { project: "bff-platform", stack, configMap, secretKeys, mode });
 }
 
-/** Runs the program for a committed stack file. */
-export function runStack(stack: StackName, mode: Mode = "up"): Promise<RunResult> {
+/** Runs the program for a committed stack file, in a run of its own. */
+export function runStackFresh(stack: StackName, mode: Mode = "up"): Promise<RunResult> {
     const file = stackFile(stack);
     return run(file.configMap, mode, stack, file.secretKeys);
+}
+
+/** The first call's promise per key; a failed one is forgotten, so the next caller runs again. */
+function shared<T>(cache: Map<string, Promise<T>>, key: string, compute: () => Promise<T>): Promise<T> {
+    let pending = cache.get(key);
+    if (pending === undefined) {
+        pending = compute();
+        cache.set(key, pending);
+        pending.catch(() => cache.delete(key));
+    }
+    return pending.then((value) => structuredClone(value));
+}
+
+const stackRuns = new Map<string, Promise<RunResult>>();
+const stackSynths = new Map<string, Promise<SynthResult>>();
+
+/** What the program registers for a committed stack file (one shared run; a copy per call). */
+export function runStack(stack: StackName, mode: Mode = "up"): Promise<RunResult> {
+    return shared(stackRuns, `${stack}/${mode}`, () => runStackFresh(stack, mode));
+}
+
+/** What `npm run synth -- --stack <stack>` would write (one shared synth; a copy per call). */
+export function synthesizeStack(stack: StackName, mode: Mode = "up"): Promise<SynthResult> {
+    return shared(stackSynths, `${stack}/${mode}`, () => synthesize({ stack, projectDir: PROJECT_DIR, mode }));
 }
 
 /** The single resource of `type` named `name`; fails when there is none or several. */
@@ -59,10 +99,10 @@ export function resourcesOfType(result: RunResult, type: string): RegisteredReso
     return result.resources.filter((r) => r.type === type);
 }
 
-/** The problems a config map is rejected with; fails the test when it is accepted. */
-export function configProblems(configMap: Record<string, string>): string[] {
+/** The problems a config map is rejected with (as the stack named like its environment by default); fails the test when it is accepted. */
+export function configProblems(configMap: Record<string, string>, stack = stackOf(configMap), secrets: SecretOptions = {}): string[] {
     try {
-        parseStackConfig(configMap);
+        parseStackConfig(configMap, stack, secrets);
     } catch (error) {
         assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
         return error.problems;
