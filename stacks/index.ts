@@ -7,6 +7,7 @@ import { loadStackConfig } from "../components/config";
 import { HOST_ROUTES_APP } from "../components/routing";
 import { createAddonLayer } from "./addons";
 import { createAppLayer } from "./apps";
+import { createBackupLayer } from "./backup";
 import { createClusterLayer } from "./cluster";
 import { createGatewayLayer } from "./gateway";
 import { createNetworkLayer } from "./network";
@@ -42,6 +43,7 @@ export async function main() {
         },
     ]);
     createRateLimitLayer(loaded, cluster.provider, [...apps.namespaces, ...addons.releasesOf("istio")], network);
+    createBackupLayer(loaded, cluster, addons);
     return {
         environment: loaded.config.environment,
         clusterName: cluster.clusterName,

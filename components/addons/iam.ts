@@ -1,42 +1,12 @@
 /**
  * IAM policies of the add-ons that call AWS, as typed documents (least privilege, asserted in
- * tests/iam.test.ts), and the trust policy of their roles.
- *
- * Workload identity is EKS Pod Identity rather than IRSA: the role trusts one service principal
- * (`pods.eks.amazonaws.com`) instead of the cluster's OIDC issuer URL and a ServiceAccount
- * subject, so no IAM OIDC provider is created per cluster, the trust policy is the same for every
- * cluster and known before the cluster exists (a first `pulumi preview` shows it whole), and the
- * binding to a ServiceAccount is an EKS API object (`aws.eks.PodIdentityAssociation`) instead of
- * an annotation every chart must carry. It needs the `eks-pod-identity-agent` managed add-on,
- * which the cluster component installs. Source: https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
+ * tests/iam.test.ts). Their roles are EKS Pod Identity roles (components/shared/iam.ts says why
+ * Pod Identity rather than IRSA).
  */
+import type { PolicyDocument } from "../shared";
 
-export interface PolicyStatement {
-    Sid?: string;
-    Effect: "Allow" | "Deny";
-    Action: string | string[];
-    /** Absent in trust policies, required in identity policies. */
-    Resource?: string | string[];
-    Condition?: Record<string, Record<string, string | string[]>>;
-    Principal?: Record<string, string | string[]>;
-}
-
-export interface PolicyDocument {
-    Version: "2012-10-17";
-    Statement: PolicyStatement[];
-}
-
-/** Trust policy of every add-on role: assumed by the EKS Pod Identity Agent on behalf of a pod (TagSession for its session tags). */
-export const POD_IDENTITY_TRUST_POLICY: PolicyDocument = {
-    Version: "2012-10-17",
-    Statement: [
-        {
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-        },
-    ],
-};
+export type { PolicyDocument, PolicyStatement } from "../shared";
+export { POD_IDENTITY_TRUST_POLICY } from "../shared";
 
 /**
  * cert-manager's Route 53 DNS-01 solver, narrowed from cert-manager's documented policy

@@ -9,14 +9,12 @@
  * a preview and the mock runtime see exactly what will be installed (a remote component would
  * show no children under mocks).
  */
-import * as aws from "../shared/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonName, DEFAULTS, StackConfig } from "../config";
-import { ADDON_NAMESPACE_COMPONENT, createKubeObject, inheritedDependsOn, recommendedLabels } from "../shared";
+import { ADDON_NAMESPACE_COMPONENT, createKubeObject, createWorkloadIdentity, inheritedDependsOn, recommendedLabels } from "../shared";
 import { AddonContext, AddonModule } from "./contract";
 import { ADDON_DEFAULTS } from "./defaults";
-import { POD_IDENTITY_TRUST_POLICY } from "./iam";
 import { ADDONS, addonNamespace, addonNodeRole, addonOrder, chartVersion } from "./registry";
 
 export * from "./argocd";
@@ -152,23 +150,18 @@ export class ClusterAddons extends pulumi.ComponentResource {
             return [];
         }
         const document = accountId.apply((id) => policyOf({ ...ctx, accountId: id }));
-        const name = `${args.config.cluster.name}-${ADDON_DEFAULTS[addonName].charts[0].release}`;
-        const opts = { parent: this, dependsOn: inherited };
-        const role = new aws.iam.Role(name, { assumeRolePolicy: JSON.stringify(POD_IDENTITY_TRUST_POLICY), tags: args.tags }, opts);
-        const policy = new aws.iam.Policy(
-            name,
+        const { association, attachment } = createWorkloadIdentity(
+            `${args.config.cluster.name}-${ADDON_DEFAULTS[addonName].charts[0].release}`,
             {
+                clusterName: args.clusterName,
+                namespace: ctx.namespace,
+                serviceAccount,
+                policy: document,
                 description: `${ADDON_DEFAULTS[addonName].title} in EKS cluster ${args.config.cluster.name}`,
-                policy: document.apply((d) => JSON.stringify(d)),
                 tags: args.tags,
+                dependsOn: [args.podIdentityAgent],
             },
-            opts,
-        );
-        const attachment = new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn: policy.arn }, opts);
-        const association = new aws.eks.PodIdentityAssociation(
-            name,
-            { clusterName: args.clusterName, namespace: ctx.namespace, serviceAccount, roleArn: role.arn, tags: args.tags },
-            { parent: this, dependsOn: [...inherited, args.podIdentityAgent, attachment] },
+            { parent: this, dependsOn: inherited },
         );
         return [association, attachment];
     }

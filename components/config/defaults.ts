@@ -106,8 +106,15 @@ export const IMAGES = {
     /** The static upload Jobs' download step (`npm pack`): official Node.js 22 LTS alpine image. See DIGEST_PENDING. */
     node: { repository: "node", tag: "22.12.0-alpine3.21", digest: undefined },
     /**
-     * The static upload Jobs' copy to S3: AWS CLI v2, which reads EKS Pod Identity credentials from
-     * 2.15.0 on (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html). See DIGEST_PENDING.
+     * Argo CD's own image for `argocd admin export` (the Argo CD backup): the version the argo-cd
+     * chart of the add-ons installs (argo-helm 10.1.1 = Argo CD v3.4.4), so the export reads what
+     * that Argo CD writes. Its digest is not verifiable from here: see DIGEST_PENDING.
+     */
+    argocd: { repository: "quay.io/argoproj/argocd", tag: "v3.4.4", digest: undefined },
+    /**
+     * The static upload Jobs' and the Argo CD backup's copy to S3: AWS CLI v2, which reads EKS Pod
+     * Identity credentials from 2.15.0 on (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html).
+     * See DIGEST_PENDING.
      */
     awsCli: { repository: "amazon/aws-cli", tag: "2.22.0", digest: undefined },
 } as const satisfies Record<string, PinnedImage>;
@@ -121,6 +128,8 @@ export const DIGEST_PENDING: Readonly<Record<string, string>> = {
     "fluent/fluent-bit:4.0.3": "the index digest of this tag could not be read from the registry or a public record when it was pinned",
     "node:22.12.0-alpine3.21": "no registry is reachable where it was pinned, and no public record of this tag's index digest was found",
     "amazon/aws-cli:2.22.0": "no registry is reachable where it was pinned, and no public record of this tag's index digest was found",
+    "quay.io/argoproj/argocd:v3.4.4":
+        "no registry is reachable where it was pinned, and no public record of this tag's index digest was found",
 };
 
 /** `repository:tag@digest`, or `repository:tag` while the digest is pending. */

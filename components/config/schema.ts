@@ -127,6 +127,19 @@ const deliverySchema = z.strictObject({
         .regex(/^[\w.-]+(\/[\w.-]+)*$/, { error: "must be a relative path" })
         .default(DEFAULTS.manifestsPath),
     argocdNamespace: kubeName("dns1123Label").default(DEFAULTS.argocdNamespace),
+    /** Scheduled `argocd admin export` of the Argo CD namespace to an S3 bucket of its own. Default: none. */
+    backup: z
+        .strictObject({
+            /** Five cron fields, read in the stack's `timeZone`, e.g. "0 3 * * *". */
+            schedule: z.string().regex(/^(\S+\s+){4}\S+$/, { error: 'must be five cron fields such as "0 3 * * *"' }),
+            /** The bucket the exports go to (created and protected; it holds Argo CD's Secrets, so never the static-assets bucket). */
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+                error: "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'",
+            }),
+            /** Days an export is kept. */
+            retentionDays: z.number().int().min(1).max(3650).default(30),
+        })
+        .optional(),
     /** Slack channel subscribed to sync notifications of every service. */
     slackChannel: z
         .string()

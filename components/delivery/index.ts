@@ -11,6 +11,7 @@ import { createKubeObject, inheritedDependsOn } from "../shared";
 import { APPLICATIONS_APP, appProject, childApplication, DeliveredApp, rootApplication } from "./argocd";
 
 export * from "./argocd";
+export * from "./backup";
 
 export interface DeliveryTargetsArgs {
     config: StackConfig;

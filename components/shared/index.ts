@@ -1,5 +1,6 @@
 export * from "./capacity";
 export * from "./hash";
+export * from "./iam";
 export * from "./istio";
 export * from "./kube";
 export * from "./labels";
