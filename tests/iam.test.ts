@@ -137,6 +137,8 @@ describe("IAM of the add-ons", () => {
                 ["aws-load-balancer-controller", "aws-load-balancer-controller"],
                 ["cert-manager", "cert-manager"],
                 ["cluster-autoscaler", "cluster-autoscaler"],
+                // The Argo CD backup's (tests/argocd-backup.test.ts checks its policy).
+                ["argocd", "argocd-backup"],
                 // The static upload Jobs' identities (tests/static-assets.test.ts checks their policies).
                 ["frontend", "pc-web-static-upload"],
                 ["frontend", "sp-web-static-upload"],

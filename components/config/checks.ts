@@ -183,7 +183,10 @@ export function nameSources(parsed: ParsedSections): NameSources {
         gateways: parsed.gateways?.items,
         services: parsed.services?.items,
         rateLimit: parsed.rateLimits?.global,
-        argocd: parsed.delivery === undefined ? undefined : { namespace: parsed.delivery.argocdNamespace, mode: parsed.delivery.mode },
+        argocd:
+            parsed.delivery === undefined
+                ? undefined
+                : { namespace: parsed.delivery.argocdNamespace, mode: parsed.delivery.mode, backup: parsed.delivery.backup !== undefined },
         addons: parsed.addons,
     };
 }

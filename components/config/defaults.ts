@@ -253,6 +253,8 @@ export const DEFAULTS = {
     terminationGracePeriodSeconds: 30,
     hpaTargetCpuUtilization: 70,
     argocdNamespace: "argocd",
+    /** Name of the Argo CD backup's CronJob, ServiceAccount, Role and RoleBinding (delivery.backup). */
+    argocdBackup: "argocd-backup",
     /** Where generated manifests live in the repository Argo CD syncs (SYSTEM.md §1). */
     manifestsPath: "kubernetes/overlays",
     rootApplication: "frontend-apps",

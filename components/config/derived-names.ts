@@ -47,7 +47,7 @@ export interface NameSources {
     gateways?: readonly (GatewayConfig | undefined)[];
     services?: readonly (ServiceConfig | undefined)[];
     rateLimit?: GlobalRateLimitConfig;
-    argocd?: { namespace: string; mode: "argocd" | "direct" };
+    argocd?: { namespace: string; mode: "argocd" | "direct"; backup: boolean };
     addons?: AddonsConfig;
 }
 
@@ -320,6 +320,21 @@ export function derivedObjects(sources: NameSources): DerivedObject[] {
             value: DEFAULTS.partOf,
             what: "the team's AppProject",
         });
+        if (sources.argocd.backup) {
+            // stacks/backup.ts: the export's ServiceAccount, its Role and RoleBinding, the CronJob.
+            for (const kind of ["ServiceAccount", "Role", "RoleBinding", "CronJob"]) {
+                const name = DEFAULTS.argocdBackup;
+                add({
+                    kind,
+                    namespace: argocd,
+                    name,
+                    parent: STACK,
+                    source: ["delivery", "backup"],
+                    value: name,
+                    what: `the Argo CD backup's ${kind}`,
+                });
+            }
+        }
         for (const reserved of platform) {
             add({
                 kind: "Application",

@@ -28,7 +28,7 @@ import {
     sortKeys,
 } from "../shared";
 
-export const BACKUP_NAME = "argocd-backup";
+export const BACKUP_NAME = DEFAULTS.argocdBackup;
 /** Key prefix of the exports in the bucket; the upload identity may write nowhere else. */
 export const BACKUP_PREFIX = "argocd";
 

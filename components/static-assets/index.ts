@@ -14,9 +14,8 @@
 import * as aws from "../shared/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_DEFAULTS, ServiceConfig, staticPrefix, StaticAssetsConfig } from "../config";
-import { staticUploadServiceAccount } from "../shared";
+import { POD_IDENTITY_TRUST_POLICY, staticUploadServiceAccount } from "../shared";
 // The one Pod Identity trust policy of the project (a trust policy has no Resource element).
-import { POD_IDENTITY_TRUST_POLICY } from "../addons/iam";
 import { bucketPolicy, uploadPolicy } from "./policy";
 
 export * from "./policy";
