@@ -242,7 +242,7 @@ function table(header: string[], rows: string[][]): string {
     return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-/** `report.md`: requests × replicas per workload and node role (SYSTEM.md §1) and the capacity figures of §5. */
+/** `report.md`: requests × replicas per workload and node role (docs/design.md §1) and the capacity figures of §5. */
 export function renderReport(config: StackConfig, stack: string, objects: KubeObject[]): string {
     const workloads = workloadFigures(objects);
     const sections: string[] = [`# Resource report: stack \`${stack}\` (environment \`${config.environment}\`)`, ""];
@@ -317,7 +317,7 @@ export function renderReport(config: StackConfig, stack: string, objects: KubeOb
         "",
         "Node capacity is the instance's vCPU and memory; allocatable is lower (kubelet, system reservations, DaemonSets).",
         "",
-        "## Capacity (handbook §15)",
+        "## Capacity (Handbook ch. 15)",
         "",
     );
 
@@ -408,7 +408,7 @@ function cell(text: string): string {
 }
 
 /**
- * The global limits of `rateLimits.global` against their ceiling (SYSTEM.md §5): what each lets
+ * The global limits of `rateLimits.global` against their ceiling (docs/design.md §5): what each lets
  * through, the services it reaches, and min(their capacity without scale-out, smallest backend).
  */
 function globalLimitsSection(config: StackConfig): string[] {

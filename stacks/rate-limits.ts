@@ -1,5 +1,5 @@
 /**
- * Rate limit layer: the global rate limit (SYSTEM.md §5) when `rateLimits.global` is set. Its
+ * Rate limit layer: the global rate limit (docs/design.md §5) when `rateLimits.global` is set. Its
  * objects are platform objects and go to the cluster in every delivery mode: the EnvoyFilters
  * change the gateways' Envoy, and the Redis connection Secret must never land in the repository
  * Argo CD syncs.

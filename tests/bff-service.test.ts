@@ -179,7 +179,7 @@ describe("BFF service: workload", () => {
     });
 });
 
-describe("BFF service: canary with Argo Rollouts (SYSTEM.md §3)", () => {
+describe("BFF service: canary with Argo Rollouts (docs/design.md §3)", () => {
     it("renders the handbook's Rollout: stable and canary Services, Istio route, 33% surge, dynamic stable scale", () => {
         const rollout = render(service("sp-web")).workload;
         assert.equal(rollout.apiVersion, "argoproj.io/v1alpha1");
@@ -551,7 +551,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
     });
 });
 
-describe("BFF service: local rate limits (SYSTEM.md §5)", () => {
+describe("BFF service: local rate limits (docs/design.md §5)", () => {
     it("puts the nginx leaky bucket between istio-proxy and the app: the Services target the sidecar", () => {
         const rendered = render(service("pc-web"));
         const pod = rendered.workload.spec.template.spec;

@@ -172,7 +172,7 @@ describe("stack configuration", () => {
         assert.deepEqual(problemsOf(configMap), ["bff-platform:nodePools[worker].desiredSize: 40 is outside minSize..maxSize (6..30)"]);
     });
 
-    it("checks the local limit against the HPA trigger and the pod performance limit (SYSTEM.md §5)", () => {
+    it("checks the local limit against the HPA trigger and the pod performance limit (docs/design.md §5)", () => {
         const tooLow = problemsOf(editService(0, (s) => (s.rateLimit.local.requestsPerSecond = 8)));
         assert.deepEqual(tooLow, [
             "bff-platform:services[pc-web].rateLimit.local.requestsPerSecond: local limit 8 rps per pod is not above the HPA trigger of 8 rps per pod: requests would be rejected before the autoscaler adds pods",

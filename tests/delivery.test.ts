@@ -12,7 +12,7 @@ const VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService";
 const production = () => parseStackConfig(stackFile("production").configMap, "production").config;
 const providerUrn = (r: RegisteredResource) => (r.provider ?? "").split("::").slice(0, -1).join("::");
 
-describe("delivery with Argo CD (app-of-apps, SYSTEM.md §2)", () => {
+describe("delivery with Argo CD (app-of-apps, docs/design.md §2)", () => {
     it("applies frontend-apps to the cluster and renders one child Application per app into its directory", async () => {
         const result = await runStack("production");
         const root = findResource(result, APPLICATION, "frontend-apps");

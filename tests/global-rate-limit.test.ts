@@ -1,5 +1,5 @@
 /**
- * The GlobalRateLimit component (SYSTEM.md §5): the ratelimit service, its Redis, the gateway's
+ * The GlobalRateLimit component (docs/design.md §5): the ratelimit service, its Redis, the gateway's
  * EnvoyFilters, and the promise that the descriptors and the route actions, both generated from
  * the one list of limits, agree for every limit. Runs the render functions directly, the real
  * program under the mock runtime for the committed stacks, and the component alone with a known

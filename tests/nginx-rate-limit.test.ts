@@ -1,6 +1,6 @@
 /**
  * The rendered nginx limiter with Debian's nginx (installed by .ci/run), on loopback, against the
- * behaviour SYSTEM.md §5 describes and the request-by-request model of it.
+ * behaviour docs/design.md §5 describes and the request-by-request model of it.
  */
 import assert from "node:assert/strict";
 import { leakyBucket, summarize } from "../components/shared";

@@ -1,6 +1,6 @@
 /**
  * The `rateLimits.global` section: every limit must be a descriptor envoyproxy/ratelimit and
- * Envoy accept, and must fit under the capacity ceiling of SYSTEM.md §5, checked before anything
+ * Envoy accept, and must fit under the capacity ceiling of docs/design.md §5, checked before anything
  * is created, with the key path and the numbers.
  */
 import assert from "node:assert/strict";
@@ -118,7 +118,7 @@ describe("global rate limit configuration", () => {
         ]);
     });
 
-    describe("capacity ceiling (SYSTEM.md §5)", () => {
+    describe("capacity ceiling (docs/design.md §5)", () => {
         it("accepts the committed watch limit: 450 rps <= min(2 × 40 × 6 = 480, backend 450)", () => {
             const { config } = parseStackConfig(production(), "production");
             const capacity = globalLimitCapacity(config.rateLimits.global!.limits[0], config, config.backends);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { evenArrivals, leakyBucket, summarize, tokenBucket } from "../components/shared";
 
-describe("local rate limit models (SYSTEM.md §5)", () => {
+describe("local rate limit models (docs/design.md §5)", () => {
     const burst70 = Array.from({ length: 70 }, () => 0);
 
     it("nginx at 70 requests in one instant, 10 r/s, burst 50, delay 10: 11 at once, 40 queued up to 4 s, 19 rejected", () => {

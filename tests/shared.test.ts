@@ -146,7 +146,7 @@ describe("quantities", () => {
     });
 });
 
-describe("capacity formulas (SYSTEM.md §5)", () => {
+describe("capacity formulas (docs/design.md §5)", () => {
     it("max rps without scale-out = total requests.cpu / per-pod requests.cpu × trigger rps", () => {
         // 20 pods of 600m (app 500m + istio-proxy 100m) at 8 rps each when the HPA triggers.
         assert.equal(maxRpsWithoutScaleOut({ totalCpuMillis: 12000, perPodCpuMillis: 600, triggerRpsPerPod: 8 }), 160);

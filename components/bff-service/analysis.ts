@@ -1,5 +1,5 @@
 /**
- * Progressive delivery (SYSTEM.md §3): an AnalysisTemplate that measures the canary version's
+ * Progressive delivery (docs/design.md §3): an AnalysisTemplate that measures the canary version's
  * error rate and p99 latency from Istio's request metrics, in Datadog or Prometheus. The Rollout
  * runs it after each pause that follows a weight change; a failed analysis aborts the rollout and
  * sends all traffic back to the stable version.

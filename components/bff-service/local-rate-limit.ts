@@ -1,5 +1,5 @@
 /**
- * Local rate limits per pod (SYSTEM.md §5), chosen per service:
+ * Local rate limits per pod (docs/design.md §5), chosen per service:
  * - `nginx`: a leaky-bucket sidecar between istio-proxy and the app (`limit_req_zone`, `burst`,
  *   `delay`, `limit_req_status 429`). A burst is queued FIFO and fed to the app at the rate: the
  *   handbook's choice, for burst tolerance.
@@ -29,7 +29,7 @@ export interface LimiterSite {
 /** The nginx.conf of the leaky-bucket sidecar. */
 export function nginxRateLimiterConf(limit: LocalLimit, site: LimiterSite): string {
     const [limitReq, limitReqStatus] = limitReqDirectives("pod", limit);
-    return `# Local rate limit of one pod (SYSTEM.md §5): a leaky bucket of ${limit.requestsPerSecond} r/s.
+    return `# Local rate limit of one pod (docs/design.md §5): a leaky bucket of ${limit.requestsPerSecond} r/s.
 # Requests above the rate wait in a FIFO queue of ${limit.burst}; the first ${limit.delay ?? 0} of a burst are not delayed;
 # what overflows the queue is answered 429 at once.
 worker_processes 1;

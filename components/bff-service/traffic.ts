@@ -1,5 +1,5 @@
 /**
- * How traffic reaches a BFF service (SYSTEM.md §3-5, §9): its Services, its VirtualService with
+ * How traffic reaches a BFF service (docs/design.md §3-5, §9): its Services, its VirtualService with
  * preview, migration and primary routes, DestinationRules with circuit breaking, and the
  * ServiceEntry of a legacy upstream.
  *
@@ -188,7 +188,7 @@ export function virtualService(service: ServiceConfig, ctx: ServiceContext, name
     };
 }
 
-/** Connection limits and outlier detection (circuit breaking, SYSTEM.md §5) for every host the routes use. */
+/** Connection limits and outlier detection (circuit breaking, docs/design.md §5) for every host the routes use. */
 export function destinationRules(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames, labels: Labels): KubeObject[] {
     const cb = service.circuitBreaker;
     const trafficPolicy = {
@@ -212,7 +212,7 @@ export function destinationRules(service: ServiceConfig, ctx: ServiceContext, na
     }));
 }
 
-/** The legacy upstream as a mesh-external host, so the gateway can route to it by weight (SYSTEM.md §9). */
+/** The legacy upstream as a mesh-external host, so the gateway can route to it by weight (docs/design.md §9). */
 export function legacyServiceEntry(
     service: ServiceConfig,
     ctx: ServiceContext,

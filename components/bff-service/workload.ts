@@ -1,6 +1,6 @@
 /**
  * The workload of a BFF service as plain data: ConfigMap, pod template, Rollout or Deployment,
- * HPA, PodDisruptionBudget, Jobs and CronJobs (SYSTEM.md §1, §3, §6).
+ * HPA, PodDisruptionBudget, Jobs and CronJobs (docs/design.md §1, §3, §6).
  */
 import { StaticUploadTarget } from "./static-upload";
 import {
@@ -34,7 +34,7 @@ export const APP_CONTAINER = "app";
 
 /** Where a service is deployed and what it belongs to. */
 export interface ServiceContext {
-    /** Environment name; becomes RELEASE_ENV (SYSTEM.md §6). */
+    /** Environment name; becomes RELEASE_ENV (docs/design.md §6). */
     environment: string;
     namespace: string;
     /** `app.kubernetes.io/part-of`. Default: `frontend`. */
@@ -70,7 +70,7 @@ function appContainer(service: ServiceConfig, names: ServiceNames) {
         ports: [{ name: "http", containerPort: portOf(service), protocol: "TCP" }],
         envFrom: [{ configMapRef: { name: names.configMap } }],
         env: [
-            // Worker count follows the CPU request (SYSTEM.md §6): 1000 = one core.
+            // Worker count follows the CPU request (docs/design.md §6): 1000 = one core.
             {
                 name: "CPU_REQUEST_MILLICORES",
                 valueFrom: { resourceFieldRef: { containerName: APP_CONTAINER, resource: "requests.cpu", divisor: "1m" } },
@@ -83,7 +83,7 @@ function appContainer(service: ServiceConfig, names: ServiceNames) {
         // Traffic stops only when the pod is ready; a hung process is restarted after a minute.
         readinessProbe: { httpGet, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
         livenessProbe: { httpGet, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 2 },
-        // Endpoints are removed asynchronously: keep serving for a few seconds before SIGTERM (SYSTEM.md §6).
+        // Endpoints are removed asynchronously: keep serving for a few seconds before SIGTERM (docs/design.md §6).
         lifecycle: { preStop: { exec: { command: ["sh", "-c", `sleep ${DEFAULTS.preStopSleepSeconds}`] } } },
         securityContext: restrictedContainer(),
         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
@@ -137,7 +137,7 @@ export function podTemplate(
 }
 
 /**
- * Argo Rollouts steps (SYSTEM.md §3): canary pods follow the traffic weight
+ * Argo Rollouts steps (docs/design.md §3): canary pods follow the traffic weight
  * (`setCanaryScale.matchTrafficWeight`) from the start and after every weight below 100; with an
  * analysis, every pause that follows a weight change is followed by an analysis step.
  */
@@ -208,7 +208,7 @@ export function workload(
                     stableService: names.stableService,
                     maxSurge: SERVICE_DEFAULTS.canaryMaxSurge,
                     maxUnavailable: 0,
-                    // Stable pods scale down as traffic leaves them (handbook §7.3.3).
+                    // Stable pods scale down as traffic leaves them (Handbook ch. 7.3.3).
                     dynamicStableScale: true,
                     // Its own primary route and the preview routes of the services previewing it: all
                     // split between its stable and canary Services, moved together. Argo Rollouts:
@@ -235,7 +235,7 @@ export function horizontalPodAutoscaler(
     }
     const metrics: object[] = [];
     if (hpa.targetCpuUtilization !== undefined) {
-        // Utilization is of the pod's summed requests, istio-proxy included (SYSTEM.md §5).
+        // Utilization is of the pod's summed requests, istio-proxy included (docs/design.md §5).
         metrics.push({
             type: "Resource",
             resource: { name: "cpu", target: { type: "Utilization", averageUtilization: hpa.targetCpuUtilization } },
@@ -269,7 +269,7 @@ export function horizontalPodAutoscaler(
 
 /**
  * Jobs and CronJobs of a service, in its image, without the istio sidecar (a Job whose sidecar
- * keeps running never completes, SYSTEM.md §6). A Job without schedule is an Argo CD PreSync hook,
+ * keeps running never completes, docs/design.md §6). A Job without schedule is an Argo CD PreSync hook,
  * deleted before it is created again, with no TTL (a TTL-deleted Job makes auto-sync recreate it).
  */
 export function jobs(service: ServiceConfig, ctx: ServiceContext, labels: Labels): KubeObject[] {

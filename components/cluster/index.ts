@@ -1,6 +1,6 @@
 /**
  * EKS cluster with managed node groups per role, and the Kubernetes provider that talks to it
- * (SYSTEM.md §8). Built on `@pulumi/aws` resources directly, so that every object is visible to a
+ * (docs/design.md §8). Built on `@pulumi/aws` resources directly, so that every object is visible to a
  * preview and to the mock runtime (the `@pulumi/eks` 3+ component is remote: no children under mocks).
  */
 import * as aws from "../shared/aws";
@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodePoolConfig } from "../config";
 
-/** Label every node carries; workloads select their pool with it (SYSTEM.md §6). */
+/** Label every node carries; workloads select their pool with it (docs/design.md §6). */
 export const NODE_ROLE_LABEL = "node-role";
 
 /** Taint of gateway nodes: only pods that tolerate it (the ingress gateways) land there. */
@@ -226,7 +226,7 @@ export class EksCluster extends pulumi.ComponentResource {
                             pool.role === "gateway" ? [{ key: GATEWAY_TAINT.key, value: GATEWAY_TAINT.value, effect: "NO_SCHEDULE" }] : [],
                         tags: {
                             ...tags,
-                            // Auto-discovery tags of the Cluster Autoscaler (SYSTEM.md §8).
+                            // Auto-discovery tags of the Cluster Autoscaler (docs/design.md §8).
                             "k8s.io/cluster-autoscaler/enabled": "true",
                             [`k8s.io/cluster-autoscaler/${cluster.name}`]: "owned",
                         },

@@ -84,7 +84,7 @@ export function checkAcrossSections(
         }
         const gatewayCount = Array.isArray(raw.gateways) ? raw.gateways.length : 0;
         if (all !== undefined && gatewayCount > 0 && !all.some((p) => p.role === "gateway")) {
-            report(["nodePools"], 'needs a pool with role "gateway": gateways run on dedicated gateway nodes (SYSTEM.md §4)');
+            report(["nodePools"], 'needs a pool with role "gateway": gateways run on dedicated gateway nodes (docs/design.md §4)');
         }
         pools.items.forEach((pool, i) => {
             if (pool === undefined || clusterName === undefined) {

@@ -19,7 +19,7 @@ export const PLATFORM_APPS = { hostRoutes: "host-routes", applications: "applica
 export const SERVICE_NAME_SUFFIXES = ["-stable", "-canary"] as const;
 
 /**
- * Runtime templates (SYSTEM.md §1): listening port, health endpoint, how long a cold start may
+ * Runtime templates (docs/design.md §1): listening port, health endpoint, how long a cold start may
  * take before liveness applies, environment defaults (a service's `env` overrides them) and the
  * Datadog log source. A service may override port and health path.
  */
@@ -183,7 +183,7 @@ export const NETWORK_DEFAULTS = {
 
 /** Defaults of a service entry's optional settings. */
 export const SERVICE_DEFAULTS = {
-    /** The handbook's canary (SYSTEM.md §3): 60 s at 0%, then 34%, 67%, 100% with 60 s pauses. */
+    /** The handbook's canary (docs/design.md §3): 60 s at 0%, then 34%, 67%, 100% with 60 s pauses. */
     canarySteps: [{ pause: 60 }, { setWeight: 34 }, { pause: 60 }, { setWeight: 67 }, { pause: 60 }, { setWeight: 100 }],
     /** Surge while a canary scales up: a third more pods at most (handbook). */
     canaryMaxSurge: "33%",
@@ -226,7 +226,7 @@ export type Runtime = keyof typeof RUNTIME_DEFAULTS;
 /**
  * istio-proxy requests and limits, set on every meshed pod through its annotations
  * (`sidecar.istio.io/proxyCPU` and friends). The values are Istio's own chart defaults; they count
- * in the scheduler's and the HPA's arithmetic (SYSTEM.md §5), so the report includes them.
+ * in the scheduler's and the HPA's arithmetic (docs/design.md §5), so the report includes them.
  */
 export const ISTIO_PROXY_RESOURCES = {
     requests: { cpu: "100m", memory: "128Mi" },
@@ -247,7 +247,7 @@ export const DEFAULTS = {
     gatewayNamespace: "frontend-gateway",
     /** `app.kubernetes.io/part-of` of everything this program creates. */
     partOf: "frontend",
-    /** Seconds the pod keeps serving after being removed from endpoints (SYSTEM.md §6). */
+    /** Seconds the pod keeps serving after being removed from endpoints (docs/design.md §6). */
     preStopSleepSeconds: 5,
     /** Grace period after SIGTERM; must exceed the preStop sleep. */
     terminationGracePeriodSeconds: 30,
@@ -255,13 +255,13 @@ export const DEFAULTS = {
     argocdNamespace: "argocd",
     /** Name of the Argo CD backup's CronJob, ServiceAccount, Role and RoleBinding (delivery.backup). */
     argocdBackup: "argocd-backup",
-    /** Where generated manifests live in the repository Argo CD syncs (SYSTEM.md §1). */
+    /** Where generated manifests live in the repository Argo CD syncs (docs/design.md §1). */
     manifestsPath: "kubernetes/overlays",
     rootApplication: "frontend-apps",
 } as const;
 
 /**
- * The ingress gateway and its access-log sidecars (SYSTEM.md §4): pinned images, their default
+ * The ingress gateway and its access-log sidecars (docs/design.md §4): pinned images, their default
  * sizing and the access-log location. One place to bump a sidecar (cert-manager is an add-on: components/addons).
  */
 export const GATEWAY_DEFAULTS = {
@@ -306,7 +306,7 @@ export const GATEWAY_DEFAULTS = {
 } as const;
 
 /**
- * Global rate limiting (SYSTEM.md §5): envoyproxy/ratelimit, its Redis, and where they run. One
+ * Global rate limiting (docs/design.md §5): envoyproxy/ratelimit, its Redis, and where they run. One
  * place to bump an image or change a port; the Service, the container, its environment and the
  * gateway's EnvoyFilter all read the ports from here.
  */

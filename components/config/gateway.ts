@@ -1,4 +1,4 @@
-/** The `gateways` section: Istio ingress gateways, their access-log sidecars, hosts and TLS (SYSTEM.md §4). */
+/** The `gateways` section: Istio ingress gateways, their access-log sidecars, hosts and TLS (docs/design.md §4). */
 import { z } from "zod";
 import { checkName } from "../shared";
 import { DEFAULTS, GATEWAY_DEFAULTS } from "./defaults";
@@ -95,7 +95,7 @@ export const gatewaySchema = z.strictObject({
     realIp: z.strictObject({ trustedCidrs: z.array(z.cidrv4()).min(1) }).optional(),
     /** HTML of the error pages nginx serves itself (istio-proxy unreachable, rate limited). */
     errorPages: z.strictObject({ serverError: z.string().min(1).optional(), tooManyRequests: z.string().min(1).optional() }).default({}),
-    /** Copy of every GET request to a shadow upstream (migration: load the new platform with real traffic, SYSTEM.md §9). */
+    /** Copy of every GET request to a shadow upstream (migration: load the new platform with real traffic, docs/design.md §9). */
     mirror: z.strictObject({ url: mirrorUrl, percent: percent.default(100) }).optional(),
     /** nginx leaky bucket for the whole pod: rate, queue (burst) and the part of the queue forwarded at once (delay). */
     rateLimit: z.strictObject({ requestsPerSecond: positiveInt, burst: nonNegativeInt, delay: nonNegativeInt.optional() }).optional(),

@@ -1,5 +1,5 @@
 /**
- * The `rateLimits` and `backends` sections (SYSTEM.md §5), and the rules that make the global
+ * The `rateLimits` and `backends` sections (docs/design.md §5), and the rules that make the global
  * limits consistent with the rest of the configuration: every limit must be a descriptor the
  * ratelimit service accepts (positive, known unit, unique, an RE2 regex), and must not let
  * through more than the services it reaches can serve without scaling out, or than the backends
@@ -88,7 +88,7 @@ export const rateLimitsEnvelopeSchema = rateLimitsShape(z.unknown());
 
 export const backendSchema = z.strictObject({
     name: kubeName("dns1123Label"),
-    /** Requests per second this backend can take (SYSTEM.md §5: caps the global limit). */
+    /** Requests per second this backend can take (docs/design.md §5: caps the global limit). */
     maxRps: z.number().positive(),
 });
 
@@ -302,7 +302,7 @@ export interface CoveredService {
     maxRps?: number;
 }
 
-/** What a global limit allows, what it reaches, and the ceiling of SYSTEM.md §5. */
+/** What a global limit allows, what it reaches, and the ceiling of docs/design.md §5. */
 export interface GlobalLimitCapacity {
     limit: GlobalLimitConfig;
     /** Average requests per second the limit lets through. */
@@ -380,7 +380,7 @@ export function coveredServices(limit: GlobalLimitConfig, services: ServiceConfi
 }
 
 /**
- * SYSTEM.md §5: the global limit = min(what the BFFs it reaches serve without scaling out, what
+ * docs/design.md §5: the global limit = min(what the BFFs it reaches serve without scaling out, what
  * the backends can take). Services without `capacity` figures are left out of the sum (their
  * capacity is unknown, not zero); the backend side uses the smallest declared backend.
  */

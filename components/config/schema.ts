@@ -41,7 +41,7 @@ const clusterSchema = z.strictObject({
         .string()
         .regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id (vpc-0123456789abcdef0)" })
         .optional(),
-    /** Private subnets in at least two availability zones (SYSTEM.md §8). Required unless `network.create` is true (then refused). */
+    /** Private subnets in at least two availability zones (docs/design.md §8). Required unless `network.create` is true (then refused). */
     privateSubnetIds: z
         .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id (subnet-0123456789abcdef0)" }))
         .min(2, { error: "must list private subnets in at least two availability zones" })
@@ -55,7 +55,7 @@ const clusterSchema = z.strictObject({
             }),
         )
         .optional(),
-    /** Whether the API endpoint is reachable from the internet; off by default (SYSTEM.md §8). */
+    /** Whether the API endpoint is reachable from the internet; off by default (docs/design.md §8). */
     endpointPublicAccess: z.boolean().default(false),
     /** CIDRs allowed to reach a public endpoint. */
     publicAccessCidrs: z.array(z.cidrv4()).default([]),
@@ -78,7 +78,7 @@ const nodePoolSchema = z
         instanceTypes: z
             .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c6i.xlarge" }))
             .min(1),
-        /** SPOT for dev/QA, ON_DEMAND for production (SYSTEM.md §8). */
+        /** SPOT for dev/QA, ON_DEMAND for production (docs/design.md §8). */
         capacityType: z.enum(["ON_DEMAND", "SPOT"]),
         minSize: nonNegativeInt,
         maxSize: positiveInt,
@@ -119,7 +119,7 @@ const deliverySchema = z.strictObject({
             ctx.addIssue({ code: "custom", message: problem });
         }
     }),
-    /** Branch: `master` for non-production, `release/production` for production (SYSTEM.md §2). */
+    /** Branch: `master` for non-production, `release/production` for production (docs/design.md §2). */
     targetRevision: z.string().min(1),
     /** Directory of the per-environment overlays in that repository. */
     manifestsPath: z

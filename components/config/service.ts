@@ -1,4 +1,4 @@
-/** The `services` section: the BFF services and their routes (SYSTEM.md §1, §3, §5, §6, §9). */
+/** The `services` section: the BFF services and their routes (docs/design.md §1, §3, §5, §6, §9). */
 import { z } from "zod";
 import { checkLocalLimit, checkName, NAME_LIMITS } from "../shared";
 import { serviceStaticAssetsSchema } from "./platform";
@@ -29,7 +29,7 @@ const hpaSchema = z
         maxReplicas: positiveInt,
         /** Average CPU utilization of the whole pod (istio-proxy included), in percent of its requests. */
         targetCpuUtilization: percent.optional(),
-        /** An External metric, e.g. from the Datadog Cluster Agent (SYSTEM.md §8). */
+        /** An External metric, e.g. from the Datadog Cluster Agent (docs/design.md §8). */
         external: z
             .strictObject({
                 /** Metric name as the external metrics API serves it, e.g. `datadogmetric@frontend:pc-web-rps`. */
@@ -259,7 +259,7 @@ const serviceShape = z.strictObject({
     image: imageRepository,
     /** Release version: the image tag and the `version` labels. */
     version,
-    /** `canary` (Argo Rollouts, SYSTEM.md §3) or `rollingUpdate` (a plain Deployment). */
+    /** `canary` (Argo Rollouts, docs/design.md §3) or `rollingUpdate` (a plain Deployment). */
     strategy: z.enum(["canary", "rollingUpdate"]).default("canary"),
     canary: canarySchema.optional(),
     /** Pod count; required without `hpa`, not allowed with it (the autoscaler owns the count). */
@@ -278,14 +278,14 @@ const serviceShape = z.strictObject({
     routes: z.array(routeSchema).default([]),
     /** Requests matching a header or query value go to another service first (`preview: v2`). */
     previews: z.array(requestMatchShape.extend({ service: kubeName("dns1123Label") }).superRefine(oneMatchAttribute)).default([]),
-    /** Copy of the traffic sent to another service, answers discarded (SYSTEM.md §9). */
+    /** Copy of the traffic sent to another service, answers discarded (docs/design.md §9). */
     mirror: z.strictObject({ service: kubeName("dns1123Label"), percentage: z.number().min(0).max(100) }).optional(),
     /** Request timeout at the gateway. */
     timeout: duration.default(SERVICE_DEFAULTS.timeout),
     /** Retries of failed connections (never of answered requests). */
     retries: z.strictObject({ attempts: nonNegativeInt, perTryTimeout: duration }).default({ ...SERVICE_DEFAULTS.retries }),
     circuitBreaker: circuitBreakerSchema.default(() => circuitBreakerSchema.parse({})),
-    /** Traffic switch from a legacy upstream (SYSTEM.md §9 phases 2 and 3). */
+    /** Traffic switch from a legacy upstream (docs/design.md §9 phases 2 and 3). */
     migration: migrationSchema.optional(),
     jobs: z.array(jobSchema).default([]),
     /** Static files of each release, uploaded to the stack's bucket by a Job per version. Default: none. */
@@ -318,7 +318,7 @@ export type ServiceConfig = z.output<typeof serviceShape>;
 export type CanaryStep = z.output<typeof canaryStepSchema>;
 export type RequestMatch = z.output<typeof requestMatchSchema>;
 
-/** A service's capacity without scale-out (SYSTEM.md §5), from its load-test figures. */
+/** A service's capacity without scale-out (docs/design.md §5), from its load-test figures. */
 export interface ServiceCapacity {
     /** Pods at the HPA maximum, or the fixed replica count. */
     pods: number;
@@ -328,7 +328,7 @@ export interface ServiceCapacity {
 }
 
 /**
- * Handbook §15.3 for one service: (total requests.cpu at its maximum / per-pod requests.cpu) ×
+ * Handbook ch. 15.3 for one service: (total requests.cpu at its maximum / per-pod requests.cpu) ×
  * HPA trigger rps. The service's budget is its pods at the HPA maximum, so the quotient is that pod
  * count whatever the per-pod request. `undefined` without `capacity` figures (unknown, not zero).
  */

@@ -1,5 +1,5 @@
 /**
- * Argo CD app-of-apps (SYSTEM.md §2). `frontend-apps` (applied to the cluster) syncs the
+ * Argo CD app-of-apps (docs/design.md §2). `frontend-apps` (applied to the cluster) syncs the
  * directory of child Applications, one per app, each syncing `<manifestsPath>/<environment>/<app>`
  * into the app namespace.
  *

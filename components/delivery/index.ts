@@ -1,5 +1,5 @@
 /**
- * Where Kubernetes objects go (SYSTEM.md §1-2). In `direct` mode Pulumi applies every object to
+ * Where Kubernetes objects go (docs/design.md §1-2). In `direct` mode Pulumi applies every object to
  * the cluster. In `argocd` mode the objects of each app are rendered into
  * `<manifestsPath>/<environment>/<app>/`, the directory Argo CD syncs, by a Kubernetes provider
  * with `renderYamlToDirectory`; cluster-scoped platform objects still go to the cluster.

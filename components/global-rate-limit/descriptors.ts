@@ -1,5 +1,5 @@
 /**
- * One list of limits, two views of it (SYSTEM.md §5): the route actions the gateway's Envoy runs
+ * One list of limits, two views of it (docs/design.md §5): the route actions the gateway's Envoy runs
  * to build a descriptor for each request, and the descriptors the ratelimit service counts. Both
  * are derived from the same {@link RateLimitRule} of each configured limit, so an action and its
  * descriptor cannot drift apart.

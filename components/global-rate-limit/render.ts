@@ -1,5 +1,5 @@
 /**
- * Every Kubernetes object of the global rate limit (SYSTEM.md §5) as plain data: the
+ * Every Kubernetes object of the global rate limit (docs/design.md §5) as plain data: the
  * envoyproxy/ratelimit Deployment, its Service, PodDisruptionBudget, NetworkPolicy and
  * descriptors ConfigMap; the in-cluster Redis (dev); the two EnvoyFilters per gateway. The
  * ElastiCache side and the Secret holding its auth token are built in index.ts (they need the

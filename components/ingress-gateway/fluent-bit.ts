@@ -1,5 +1,5 @@
 /**
- * The fluent-bit sidecar's configuration (SYSTEM.md §4, handbook §10.2.2): nginx's syslog
+ * The fluent-bit sidecar's configuration (docs/design.md §4, Handbook ch. 10.2.2): nginx's syslog
  * datagrams arrive on loopback UDP, nginx's JSON replaces the syslog envelope, rewrite_tag makes
  * `<YYYY-MMDD>/<pod>-access.log` (the day nginx wrote in the record) the tag, and the file output
  * appends the record to that file under the node's log directory.

@@ -1,5 +1,5 @@
 /**
- * The nginx sidecar's configuration (SYSTEM.md §4, handbook §10.2.1): nginx is the gateway pod's
+ * The nginx sidecar's configuration (docs/design.md §4, Handbook ch. 10.2.1): nginx is the gateway pod's
  * first hop. It writes the JSON access log to syslog over loopback UDP to fluent-bit, finds
  * the client address behind the load balancer, optionally limits the rate (leaky bucket) and
  * mirrors GET requests to a shadow upstream, serves error pages when istio-proxy cannot answer, and
@@ -204,7 +204,7 @@ function locations(gateway: GatewayConfig, layout: SidecarLayout, target: ProxyT
             ...indent(
                 [
                     "internal;",
-                    // Only GET is replayed: it is safe to send twice (SYSTEM.md §9).
+                    // Only GET is replayed: it is safe to send twice (docs/design.md §9).
                     "if ($request_method != GET) {",
                     "    return 204;",
                     "}",

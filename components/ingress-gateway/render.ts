@@ -332,7 +332,7 @@ function volumes(gateway: GatewayConfig, hosts: HostConfig[]): Volume[] {
         // fluent-bit's filesystem buffer, in memory (tmpfs: counted in fluent-bit's memory limit):
         // records it could not write yet survive a restart of the container.
         { name: VOLUMES.fluentBitStorage, emptyDir: { medium: "Memory", sizeLimit: `${fluentBitBufferMi(gateway)}Mi` } },
-        // The only hostPath: the node's fluentd ships these files (handbook §10.1.2).
+        // The only hostPath: the node's fluentd ships these files (Handbook ch. 10.1.2).
         { name: VOLUMES.logOutput, hostPath: { path: gateway.accessLog.hostPath, type: "DirectoryOrCreate" } },
         ...(gateway.tls === undefined
             ? []
@@ -395,7 +395,7 @@ function hpaSpec(gateway: GatewayConfig, name: string) {
         metrics: [
             {
                 type: "Resource",
-                // Utilization of the pod's summed requests: istio-proxy, nginx and fluent-bit (SYSTEM.md §5).
+                // Utilization of the pod's summed requests: istio-proxy, nginx and fluent-bit (docs/design.md §5).
                 resource: { name: "cpu", target: { type: "Utilization", averageUtilization: gateway.targetCpuUtilization } },
             },
         ],

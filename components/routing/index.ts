@@ -1,5 +1,5 @@
 /**
- * Host routing (SYSTEM.md §4): one root VirtualService per host, bound to the host's Gateway
+ * Host routing (docs/design.md §4): one root VirtualService per host, bound to the host's Gateway
  * objects, that sends each path prefix to the VirtualService of the service owning it
  * (Istio delegation). Prefixes are ordered most specific first, so `/watch` is matched before `/`
  * whatever order services were added in: the order is decided here, never by Istio's merge of

@@ -1,5 +1,5 @@
 /**
- * Capacity rules of the handbook (SYSTEM.md §5, handbook §15), as plain functions so that the
+ * Capacity rules of the handbook (docs/design.md §5, Handbook ch. 15), as plain functions so that the
  * report, the preview-time checks and the tests all use the same arithmetic.
  *
  * Vocabulary:
@@ -22,7 +22,7 @@ export function podsWithinCpu(totalCpuMillis: number, perPodCpuMillis: number): 
 }
 
 /**
- * Handbook §15.3: the largest rps served without scaling out =
+ * Handbook ch. 15.3: the largest rps served without scaling out =
  * (total requests.cpu at its maximum / per-pod requests.cpu at its minimum) × HPA trigger rps.
  */
 export function maxRpsWithoutScaleOut(args: { totalCpuMillis: number; perPodCpuMillis: number; triggerRpsPerPod: number }): number {
@@ -30,7 +30,7 @@ export function maxRpsWithoutScaleOut(args: { totalCpuMillis: number; perPodCpuM
 }
 
 /**
- * Handbook §15.3: the global rate limit is the smaller of what the BFF serves without scaling
+ * Handbook ch. 15.3: the global rate limit is the smaller of what the BFF serves without scaling
  * out and what the services behind it can take. `undefined` backend capacity means "not known".
  */
 export function globalLimitCeiling(bffRps: number, backendRps?: number): number {
@@ -38,7 +38,7 @@ export function globalLimitCeiling(bffRps: number, backendRps?: number): number 
 }
 
 /**
- * Handbook §15.2: a per-pod limit must be above the rps at which the HPA triggers (else the limit
+ * Handbook ch. 15.2: a per-pod limit must be above the rps at which the HPA triggers (else the limit
  * answers 429 before the autoscaler ever sees load) and below the pod's performance limit (else
  * the pod breaks before the limit protects it). Returns the problems as sentences with the numbers.
  */
@@ -70,7 +70,7 @@ export function podCpuAtHpaTarget(podRequestsCpuMillis: number, targetUtilizatio
 }
 
 /**
- * HPA replica formula (SYSTEM.md §8): desiredReplicas = ceil(currentReplicas × metric / target).
+ * HPA replica formula (docs/design.md §8): desiredReplicas = ceil(currentReplicas × metric / target).
  */
 export function desiredReplicas(current: number, metric: number, target: number): number {
     return Math.ceil((current * metric) / target);

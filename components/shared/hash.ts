@@ -1,5 +1,5 @@
 /**
- * Content hashes for pod-template annotations (SYSTEM.md §1): when a ConfigMap's data changes,
+ * Content hashes for pod-template annotations (docs/design.md §1): when a ConfigMap's data changes,
  * the annotation changes and the pods roll. The handbook used md4, which OpenSSL 3 no longer
  * provides; sha256 is available everywhere.
  */

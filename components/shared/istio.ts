@@ -1,6 +1,6 @@
 /**
  * istio-proxy sizing through pod annotations: the injection template reads them, and so do the
- * scheduler's and the HPA's arithmetic once injected (SYSTEM.md §5), and the resource report.
+ * scheduler's and the HPA's arithmetic once injected (docs/design.md §5), and the resource report.
  */
 
 export const ISTIO_PROXY_ANNOTATIONS = {

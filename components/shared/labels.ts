@@ -1,5 +1,5 @@
 /**
- * Recommended labels (SYSTEM.md §1). Datadog turns `app.kubernetes.io/*` into the tags
+ * Recommended labels (docs/design.md §1). Datadog turns `app.kubernetes.io/*` into the tags
  * kube_app_name, kube_app_instance, kube_app_version, ...; Istio telemetry reads `app` and
  * `version`. Selectors use only the labels that never change for a workload, so that a version
  * bump never touches an immutable selector.

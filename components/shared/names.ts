@@ -1,6 +1,6 @@
 /**
  * Kubernetes name rules, checked while generating instead of being found at apply time
- * (SYSTEM.md §1: "metadata.name longer than 63 characters" is the handbook's own example).
+ * (docs/design.md §1: "metadata.name longer than 63 characters" is the handbook's own example).
  *
  * Every check returns a sentence describing the problem, or `undefined` when the value is fine,
  * so that callers can collect all problems before failing once.

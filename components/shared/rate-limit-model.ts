@@ -1,5 +1,5 @@
 /**
- * Models of the two local limiters (SYSTEM.md §5), request by request, so that tests and the
+ * Models of the two local limiters (docs/design.md §5), request by request, so that tests and the
  * benchmark can compare what real nginx does with what it should do, and the report can show
  * what a burst does to a pod.
  *

@@ -1,5 +1,5 @@
 /**
- * Soft spread of a workload's replicas (SYSTEM.md §6): prefer different nodes (podAntiAffinity on
+ * Soft spread of a workload's replicas (docs/design.md §6): prefer different nodes (podAntiAffinity on
  * the hostname) and balance over zones, without ever leaving a pod pending on a small cluster.
  */
 import { Labels } from "./labels";
