@@ -21,20 +21,10 @@
  * refuses the operation.
  */
 
-/** One resource as synth records it in `resources.json`. */
-export interface PlannedResource {
-    urn: string;
-    type: string;
-    name: string;
-    custom: boolean;
-    parent?: string;
-    provider?: string;
-    protect: boolean;
-    ignoreChanges: string[];
-    deleteBeforeReplace: boolean;
-    dependencies: string[];
-    inputs: Record<string, unknown>;
-}
+import type { RegisteredResource } from "./mock-runtime";
+
+/** One resource as synth records it in `resources.json`: the mock runtime's record of a registration. */
+export type PlannedResource = RegisteredResource;
 
 export type Action = "create" | "update" | "replace" | "delete";
 

@@ -20,6 +20,8 @@ import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { ConfigError } from "../components/config";
 import { Plan, PlannedResource, planResources, formatMarkdown, formatText } from "./plan-diff";
+import { runAsMain, UsageError } from "./command";
+import { UserError } from "./user-error";
 import { synthesize } from "./synth";
 
 export interface PlanOptions {
@@ -117,8 +119,6 @@ grouped by app. Replacements, deletions and changes of protected resources are l
 
 Exit status: 0 no changes, 3 changes, 2 bad input, 64 usage, 1 internal failure.`;
 
-class UsageError extends Error {}
-
 export function parsePlanArgs(argv: string[]): PlanOptions {
     const values: Record<string, string> = {};
     for (let i = 0; i < argv.length; i++) {
@@ -146,40 +146,22 @@ export function parsePlanArgs(argv: string[]): PlanOptions {
     return { stack: values.stack, base: values.base ?? "HEAD", format, projectDir: process.cwd() };
 }
 
-async function cli(): Promise<number> {
-    let options: PlanOptions;
-    try {
-        options = parsePlanArgs(process.argv.slice(2));
-    } catch (error) {
-        if (error instanceof UsageError) {
-            console.error(error.message === "" ? USAGE : `plan: ${error.message}\n${USAGE.split("\n")[0]}`);
-            return error.message === "" ? 0 : 64;
-        }
-        throw error;
-    }
-    try {
-        const { plan, title } = await planStack(options);
-        process.stdout.write(options.format === "markdown" ? formatMarkdown(plan, title) : formatText(plan, title));
-        return plan.steps.length === 0 ? 0 : 3;
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            console.error(`plan: Pulumi.${options.stack}.yaml: ${error.message}`);
-            return 2;
-        }
-        if (error instanceof PlanInputError || (error as NodeJS.ErrnoException).code === "ENOENT") {
-            console.error(`plan: ${(error as Error).message}`);
-            return 2;
-        }
-        throw error;
-    }
-}
-
-if (require.main === module) {
-    cli().then(
-        (code) => process.exit(code),
-        (error) => {
-            console.error(error);
-            process.exit(1);
+runAsMain(
+    {
+        name: "plan",
+        usage: USAGE,
+        parse: parsePlanArgs,
+        async run(options) {
+            const { plan, title } = await planStack(options).catch((error: unknown) => {
+                throw error instanceof ConfigError ? new PlanInputError(`Pulumi.${options.stack}.yaml: ${error.message}`) : error;
+            });
+            process.stdout.write(options.format === "markdown" ? formatMarkdown(plan, title) : formatText(plan, title));
+            return plan.steps.length === 0 ? 0 : 3;
         },
-    );
-}
+        userMistake: (error) =>
+            error instanceof PlanInputError || error instanceof UserError || (error as NodeJS.ErrnoException).code === "ENOENT"
+                ? (error as Error).message
+                : undefined,
+    },
+    module,
+);

@@ -18,6 +18,7 @@ import { join } from "path";
 import { isMap, isScalar, isSeq, LineCounter, parse, parseDocument, Scalar, YAMLMap } from "yaml";
 import { ConfigError, parseStackConfig, resolveServiceExtends } from "../components/config";
 import { version as versionSchema } from "../components/config/fields";
+import { runAsMain, UsageError } from "./command";
 import { formatText } from "./plan-diff";
 import { planStack } from "./plan";
 import { parseStackFile } from "./stack-file";
@@ -189,8 +190,6 @@ set-version and promote change only the version in the stack file (comments and 
 after the whole configuration validated, then print the plan against HEAD. Options also take the
 form --stack=<name>. Exit status: 0 done, 2 bad input (nothing written), 64 usage, 1 internal failure.`;
 
-class UsageError extends Error {}
-
 interface Parsed {
     command: "set-version" | "promote" | "notes";
     positional: string[];
@@ -277,35 +276,16 @@ export async function runRelease(parsed: Parsed, projectDir: string): Promise<st
     }
 }
 
-async function cli(): Promise<number> {
-    let parsed: Parsed;
-    try {
-        parsed = parseReleaseArgs(process.argv.slice(2));
-    } catch (error) {
-        if (error instanceof UsageError) {
-            console.error(error.message === "" ? USAGE : `release: ${error.message}\n${USAGE.split("\n")[0]}`);
-            return error.message === "" ? 0 : 64;
-        }
-        throw error;
-    }
-    try {
-        process.stdout.write(await runRelease(parsed, process.cwd()));
-        return 0;
-    } catch (error) {
-        if (error instanceof ReleaseInputError) {
-            console.error(`release: ${error.message}`);
-            return 2;
-        }
-        throw error;
-    }
-}
-
-if (require.main === module) {
-    cli().then(
-        (code) => process.exit(code),
-        (error) => {
-            console.error(error);
-            process.exit(1);
+runAsMain(
+    {
+        name: "release",
+        usage: USAGE,
+        parse: parseReleaseArgs,
+        async run(parsed) {
+            process.stdout.write(await runRelease(parsed, process.cwd()));
+            return 0;
         },
-    );
-}
+        userMistake: (error) => (error instanceof ReleaseInputError ? error.message : undefined),
+    },
+    module,
+);

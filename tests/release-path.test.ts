@@ -168,6 +168,10 @@ describe("plan of a change (offline)", () => {
                     encoding: "utf8",
                 });
 
+            const missing = plan("--stack=staging");
+            assert.equal(missing.status, 2);
+            assert.equal(missing.stderr, `plan: no stack file Pulumi.staging.yaml in ${repo}; stacks present: dev, production, qa\n`);
+
             const bump = plan("--base", "HEAD~1", "--format", "markdown");
             assert.equal(bump.status, 3, bump.stderr);
             // pc-web ships static files: its release's upload Job is created, the previous one's deleted.

@@ -20,6 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, IMAGES, imageReference, StackConfig, UIDS } from "../config";
 import {
     createWorkloadIdentity,
+    denyInsecureTransport,
     KubeObject,
     PolicyDocument,
     recommendedLabels,
@@ -40,20 +41,7 @@ export const EXPORT_READS = [
 
 /** The bucket's policy: nothing without TLS. */
 export function backupBucketPolicy(bucket: string): PolicyDocument {
-    const arn = `arn:aws:s3:::${bucket}`;
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [arn, `${arn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-        ],
-    };
+    return { Version: "2012-10-17", Statement: [denyInsecureTransport(bucket)] };
 }
 
 /** What the backup pod may do in AWS: put exports below `argocd/`, encrypting them with the bucket's key. */

@@ -38,6 +38,19 @@ export const POD_IDENTITY_TRUST_POLICY: PolicyDocument = {
     ],
 };
 
+/** The statement every bucket policy starts with: nothing reaches the bucket without TLS (`aws:SecureTransport`). */
+export function denyInsecureTransport(bucket: string): PolicyStatement {
+    const arn = `arn:aws:s3:::${bucket}`;
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [arn, `${arn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
+
 export interface WorkloadIdentityArgs {
     clusterName: pulumi.Input<string>;
     namespace: string;

@@ -4,19 +4,7 @@
  * upload identity may put objects below its own prefix and nothing else.
  */
 
-export interface PolicyStatement {
-    Sid: string;
-    Effect: "Allow" | "Deny";
-    Principal?: "*" | Record<string, string | string[]>;
-    Action: string | string[];
-    Resource: string | string[];
-    Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-export interface PolicyDocument {
-    Version: "2012-10-17";
-    Statement: PolicyStatement[];
-}
+import { denyInsecureTransport, PolicyDocument } from "../shared";
 
 /**
  * The bucket policy: deny every request without TLS (`aws:SecureTransport`), and allow
@@ -29,14 +17,7 @@ export function bucketPolicy(bucket: string, distributionArn: string): PolicyDoc
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            denyInsecureTransport(bucket),
             {
                 Sid: "CloudFrontReadsThroughOriginAccessControl",
                 Effect: "Allow",
