@@ -35,6 +35,10 @@ describe("BFF service: workload", () => {
         for (const [key, value] of Object.entries(selector)) {
             assert.equal(podLabels[key], value, key);
         }
+        assert.deepEqual(
+            rendered.services.map((s: any) => s.metadata.name),
+            ["pc-web", "pc-web-stable", "pc-web-canary"],
+        );
         for (const svc of rendered.services) {
             assert.deepEqual(svc.spec.selector, selector, svc.metadata.name);
         }
@@ -46,7 +50,9 @@ describe("BFF service: workload", () => {
     });
 
     it("puts the recommended labels on every object", () => {
-        for (const object of allObjects(render(service("account-web")))) {
+        const objects = allObjects(render(service("account-web")));
+        assert.ok(objects.length > 0, "no object rendered");
+        for (const object of objects) {
             const labels = object.metadata.labels ?? {};
             for (const key of ["name", "instance", "version", "component", "part-of", "managed-by"]) {
                 assert.ok(labels[`app.kubernetes.io/${key}`], `${object.kind} ${object.metadata.name} lacks app.kubernetes.io/${key}`);
@@ -370,6 +376,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
 
     it("validates every object of every production service against the upstream schemas", async () => {
         const problems: string[] = [];
+        assert.equal(productionServices().length, 15);
         for (const s of productionServices()) {
             for (const object of allObjects(renderBffService(s, ctx))) {
                 for (const problem of await validateKubeObject(object)) {

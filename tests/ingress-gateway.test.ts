@@ -41,6 +41,7 @@ function providerOf(result: RunResult, resource: RegisteredResource): Registered
 }
 
 async function schemaProblems(objects: KubeObjectLike[]): Promise<string[]> {
+    assert.ok(objects.length > 0, "no object to validate");
     const problems: string[] = [];
     for (const object of objects) {
         problems.push(...(await validateKubeObject(object)).map((p) => `${object.kind} ${object.metadata.name}: ${p}`));
@@ -90,6 +91,7 @@ describe("ingress gateway component (mocks)", () => {
         });
 
         it("puts recommended labels on every object and pod, and explicit names", () => {
+            assert.equal(objects.length, 15, "the gateway's 15 objects");
             for (const object of objects) {
                 const labels = object.metadata.labels ?? {};
                 assert.equal(labels["app.kubernetes.io/name"], "istio-ingressgateway", `${object.kind} ${object.metadata.name}`);
@@ -107,11 +109,8 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(template.metadata.labels["sidecar.istio.io/inject"], "true");
             assert.equal(template.metadata.annotations["inject.istio.io/templates"], "gateway");
             assert.deepEqual(template.spec.containers[0], { name: "istio-proxy", image: "auto" });
-            assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], GATEWAY_DEFAULTS.resources.proxy.requests.cpu);
-            assert.equal(
-                template.metadata.annotations["sidecar.istio.io/proxyMemoryLimit"],
-                GATEWAY_DEFAULTS.resources.proxy.limits.memory,
-            );
+            assert.equal(template.metadata.annotations["sidecar.istio.io/proxyCPU"], "500m");
+            assert.equal(template.metadata.annotations["sidecar.istio.io/proxyMemoryLimit"], "1Gi");
             assert.deepEqual(
                 template.spec.containers.map((c: { name: string }) => c.name),
                 [CONTAINERS.proxy, CONTAINERS.nginx, CONTAINERS.fluentBit],
@@ -128,7 +127,12 @@ describe("ingress gateway component (mocks)", () => {
 
         it("runs no privileged container and no root process except the one-shot chown of the log directory", () => {
             const spec = one(objects, "Deployment").spec.template.spec;
-            for (const container of [...spec.containers.slice(1), ...spec.initContainers]) {
+            const own = [...spec.containers.slice(1), ...spec.initContainers];
+            assert.deepEqual(
+                own.map((c: { name: string }) => c.name),
+                ["sidecar-nginx", "sidecar-fluent-bit", "log-dir-owner"],
+            );
+            for (const container of own) {
                 const security = container.securityContext;
                 assert.notEqual(security.privileged, true, container.name);
                 assert.equal(security.allowPrivilegeEscalation, false, container.name);
@@ -139,7 +143,7 @@ describe("ingress gateway component (mocks)", () => {
                     assert.deepEqual(container.command, ["chown", "101:101", "/var/log/gateway-access"]);
                 } else {
                     assert.equal(security.runAsNonRoot, true, container.name);
-                    assert.equal(security.runAsUser, GATEWAY_DEFAULTS.sidecarUid, container.name);
+                    assert.equal(security.runAsUser, 101, container.name);
                     assert.deepEqual(security.capabilities, { drop: ["ALL"] });
                 }
             }
@@ -147,7 +151,7 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(hostPaths, [
                 { name: "log-output-volume", hostPath: { path: "/var/log/istio-ingressgateway", type: "DirectoryOrCreate" } },
             ]);
-            assert.equal(spec.securityContext.fsGroup, GATEWAY_DEFAULTS.sidecarUid);
+            assert.equal(spec.securityContext.fsGroup, 101);
         });
 
         it("shares the socket's emptyDir between nginx and fluent-bit, and mounts the generated files", () => {
@@ -252,7 +256,7 @@ describe("ingress gateway component (mocks)", () => {
         it("issues certificates from the configured ACME account through Route 53, with cert-manager installed once", () => {
             const issuer = one(objects, "ClusterIssuer");
             assert.equal(issuer.spec.acme.email, "frontend-platform@example.com");
-            assert.equal(issuer.spec.acme.server, GATEWAY_DEFAULTS.acmeServer);
+            assert.equal(issuer.spec.acme.server, "https://acme-v02.api.letsencrypt.org/directory", "Let's Encrypt production by default");
             assert.deepEqual(issuer.spec.acme.solvers, [
                 { dns01: { route53: { region: "ap-northeast-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } },
             ]);
@@ -327,7 +331,7 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(gateway.k8s.nodeSelector, { "node-role": "gateway" });
             assert.deepEqual([gateway.k8s.hpaSpec.minReplicas, gateway.k8s.hpaSpec.maxReplicas], [3, 6]);
             assert.deepEqual(gateway.k8s.podDisruptionBudget, { maxUnavailable: 1 });
-            assert.deepEqual(gateway.k8s.resources, GATEWAY_DEFAULTS.resources.proxy);
+            assert.deepEqual(gateway.k8s.resources, { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } });
             assert.ok(gateway.k8s.podAnnotations[CONTENT_HASH_ANNOTATION]);
             assert.deepEqual(
                 gateway.k8s.service.ports.map(
@@ -438,6 +442,7 @@ describe("ingress gateway component (mocks)", () => {
         it("applies every object to the cluster in direct delivery mode, and registers the same resources in preview", async () => {
             const configMap = editConfig(stackFile("production").configMap, "delivery", (d) => ({ ...d, mode: "direct" }));
             const up = await run(configMap, "up", "production");
+            assert.equal(gatewayObjects(up).length, 15, "the gateway's 15 objects");
             for (const object of gatewayObjects(up)) {
                 assert.equal(
                     providerOf(up, resourceOf(up, object.kind, object.metadata.name)).name,
