@@ -1,15 +1,17 @@
 // StrykerJS (https://stryker-mutator.io/docs/stryker-js/configuration/): mutation testing of
 // components/, one folder or file per run (`npm run mutate -- shared` or `-- shared/quantity.ts`;
 // tests/mutation/run.mjs sets STRYKER_SCOPE). Not part of `npm test`: a full run takes hours on a 2-core machine.
+// A folder (`shared`), a file (`shared/quantity.ts`), or several joined with commas (one dry run for all).
 const scope = process.env.STRYKER_SCOPE ?? "shared";
-const folder = scope.split("/")[0];
-const reportDir = `reports/mutation/${scope.replace(/\.ts$/, "")}`;
+const parts = scope.split(",");
+const folders = [...new Set(parts.map((part) => part.split("/")[0]))];
+const reportDir = `reports/mutation/${scope.replaceAll(".ts", "").replaceAll("/", "_").replaceAll(",", "+")}`;
 
 // The real nginx/LuaJIT tests render only the gateway sidecars and the services' limiter: they
 // never reach the ratelimit service, the cluster, routing or delivery code, so the runs of those
 // folders leave them out (they would only slow the dry run down).
 const REAL_BINARY_TESTS = ["tests/nginx-sidecar.test.ts", "tests/lua-log-path.test.ts", "tests/nginx-rate-limit.test.ts"];
-const withoutRealBinaries = ["global-rate-limit", "cluster", "routing", "delivery"].includes(folder);
+const withoutRealBinaries = folders.every((folder) => ["global-rate-limit", "cluster", "routing", "delivery"].includes(folder));
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -19,7 +21,7 @@ export default {
     mochaOptions: withoutRealBinaries ? { spec: ["tests/**/*.test.ts"], ignore: REAL_BINARY_TESTS } : { spec: ["tests/**/*.test.ts"] },
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
-    mutate: [scope.endsWith(".ts") ? `components/${scope}` : `components/${scope}/**/*.ts`],
+    mutate: parts.map((part) => (part.endsWith(".ts") ? `components/${part}` : `components/${part}/**/*.ts`)),
     coverageAnalysis: "perTest",
     // Static mutants (module-level code: defaults tables, schema limits) need a fresh process and
     // every test each; on a 2-core machine that is 3-4 minutes per mutant. They are reported as

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { parseStackConfig } from "../components/config";
 import { KubeObject, kubernetesObjects } from "../cli/render";
-import { configProblems, editConfig, renderedObjects, run, stackFile, StackName } from "./support/program";
+import { configProblems, editConfig, renderedObjects, run, runStack, stackFile, StackName } from "./support/program";
 
 /** Every BFF service of each committed stack, sorted. */
 const SERVICES: Record<StackName, string[]> = {
@@ -294,6 +294,79 @@ for (const stack of ["dev", "production"] as const) {
         });
     });
 }
+
+describe("what the program registers for the production stack", () => {
+    const objectsOf = (objects: KubeObject[], app: string) =>
+        objects
+            .filter((o) => o.metadata.namespace === "frontend" && o.metadata.labels?.["app.kubernetes.io/name"] === app)
+            .map((o) => `${o.kind} ${o.metadata.name}`)
+            .sort();
+
+    it("registers every object a service needs: its canary analysis, its legacy ServiceEntry, its envoy local limit", async () => {
+        const objects = await renderedObjects("production");
+        assert.deepEqual(objectsOf(objects, "pc-web"), [
+            "AnalysisTemplate pc-web-analysis",
+            "ConfigMap pc-web-env",
+            "ConfigMap pc-web-rate-limiter",
+            "DestinationRule pc-web",
+            "DestinationRule pc-web-canary",
+            "DestinationRule pc-web-stable",
+            "HorizontalPodAutoscaler pc-web",
+            "PodDisruptionBudget pc-web",
+            "Rollout pc-web",
+            "Service pc-web",
+            "Service pc-web-canary",
+            "Service pc-web-stable",
+            "VirtualService pc-web",
+        ]);
+        assert.deepEqual(objectsOf(objects, "ads-bff"), [
+            "ConfigMap ads-bff-env",
+            "Deployment ads-bff",
+            "DestinationRule ads-bff",
+            "PodDisruptionBudget ads-bff",
+            "Service ads-bff",
+            "ServiceEntry ads-bff-legacy",
+            "VirtualService ads-bff",
+        ]);
+        assert.ok(objectsOf(objects, "comment-bff").includes("EnvoyFilter comment-bff-local-ratelimit"));
+    });
+
+    it("creates certificates only after cert-manager and their issuer, and the gateway Deployment only after its ConfigMaps", async () => {
+        const result = await runStack("production");
+        const urnOf = (kind: string, name: string) => {
+            const found = result.resources.filter((r) => r.inputs.kind === kind && (r.inputs.metadata as { name?: string })?.name === name);
+            assert.equal(found.length, 1, `${kind} ${name}`);
+            return found[0];
+        };
+        const configMaps = ["istio-ingressgateway-error-pages", "istio-ingressgateway-fluent-bit", "istio-ingressgateway-nginx"].map(
+            (name) => urnOf("ConfigMap", name).urn,
+        );
+        const deployment = urnOf("Deployment", "istio-ingressgateway");
+        for (const urn of configMaps) {
+            assert.ok(deployment.dependencies.includes(urn), `the Deployment waits for ${urn}`);
+        }
+        for (const [kind, name] of [
+            ["Service", "istio-ingressgateway"],
+            ["HorizontalPodAutoscaler", "istio-ingressgateway"],
+            ["PodDisruptionBudget", "istio-ingressgateway"],
+        ]) {
+            assert.deepEqual(
+                urnOf(kind, name).dependencies.filter((urn) => configMaps.includes(urn)),
+                [],
+                `${kind} does not wait for the ConfigMaps`,
+            );
+        }
+        const certManager = result.resources.filter((r) => r.type === "kubernetes-cert-manager:index:CertManager");
+        assert.equal(certManager.length, 1);
+        const issuer = urnOf("ClusterIssuer", "istio-ingressgateway-issuer");
+        assert.ok(issuer.dependencies.includes(certManager[0].urn), "the ClusterIssuer waits for cert-manager");
+        for (const host of ["pc-example-com", "sp-example-com"]) {
+            const certificate = urnOf("Certificate", host);
+            assert.ok(certificate.dependencies.includes(certManager[0].urn), `Certificate ${host} waits for cert-manager`);
+            assert.ok(certificate.dependencies.includes(issuer.urn), `Certificate ${host} waits for its issuer`);
+        }
+    });
+});
 
 describe("operational values of the dev stack's in-cluster Redis", () => {
     it("probes Redis on its port (out after 30 s, restarted after 60 s) and gives it 30 s to stop; production has none", async () => {

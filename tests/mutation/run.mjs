@@ -1,5 +1,6 @@
 // `npm run mutate [-- <scope> ...]`: StrykerJS over components/, one scope per run. A scope is a
-// folder (`shared`) or one file (`shared/quantity.ts`); default: every folder, one after the other.
+// folder (`shared`), one file (`shared/quantity.ts`) or several joined with commas (one run, one
+// dry run); default: every folder, one after the other.
 // Each scope has its own incremental file under reports/mutation/<scope>/, so a rerun only tests
 // the mutants of changed code or changed tests. Runs at low priority (stryker.config.mjs), then
 // prints the score per folder over every report found.
@@ -16,7 +17,7 @@ const allFolders = readdirSync(components, { withFileTypes: true })
 const args = process.argv.slice(2);
 const summaryOnly = args.includes("--summary");
 const scopes = args.filter((arg) => arg !== "--summary");
-for (const scope of scopes) {
+for (const scope of scopes.flatMap((s) => s.split(","))) {
     if (!existsSync(join(components, scope)) || !allFolders.includes(scope.split("/")[0])) {
         console.error(`mutate: "${scope}" is neither a folder nor a file of components/ (folders: ${allFolders.join(", ")})`);
         process.exit(2);
