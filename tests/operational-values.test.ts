@@ -282,6 +282,40 @@ for (const stack of ["dev", "production"] as const) {
             });
         });
 
+        it("spreads the replicas of every serving workload over zones, so losing one zone leaves pods serving", async () => {
+            const objects = await renderedObjects(stack);
+            const workloads = [...ofKind(objects, "Rollout"), ...ofKind(objects, "Deployment")].filter(
+                (o) => o.metadata.name !== "ratelimit-redis",
+            );
+            assert.equal(workloads.length, SERVICES[stack].length + 2);
+            for (const workload of workloads) {
+                const name = workload.metadata.name;
+                assert.deepEqual(
+                    workload.spec.template.spec.topologySpreadConstraints,
+                    [
+                        {
+                            maxSkew: 1,
+                            topologyKey: "topology.kubernetes.io/zone",
+                            whenUnsatisfiable: "ScheduleAnyway",
+                            labelSelector: { matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": name } },
+                        },
+                    ],
+                    keyOf(workload),
+                );
+            }
+        });
+
+        it("sizes the gateway's istio-proxy through its annotations, the CPU limit included (500m/2, 256Mi/1Gi)", async () => {
+            const gateway = one(await renderedObjects(stack), "Deployment", "frontend-gateway/istio-ingressgateway");
+            const annotations = gateway.spec.template.metadata.annotations;
+            assert.deepEqual(Object.fromEntries(Object.entries(annotations).filter(([key]) => key.startsWith("sidecar.istio.io/proxy"))), {
+                "sidecar.istio.io/proxyCPU": "500m",
+                "sidecar.istio.io/proxyCPULimit": "2",
+                "sidecar.istio.io/proxyMemory": "256Mi",
+                "sidecar.istio.io/proxyMemoryLimit": "1Gi",
+            });
+        });
+
         it("scales every HPA down only after 300 s of lower load, so a short dip does not remove pods the next peak needs", async () => {
             const hpas = ofKind(await renderedObjects(stack), "HorizontalPodAutoscaler");
             assert.deepEqual(hpas.map(keyOf).sort(), Object.keys(HPAS[stack]).sort());
@@ -342,6 +376,9 @@ describe("what the program registers for the production stack", () => {
             (name) => urnOf("ConfigMap", name).urn,
         );
         const deployment = urnOf("Deployment", "istio-ingressgateway");
+        // Built-in kinds go through the typed classes (a typed Secret keeps its data secret as a whole).
+        assert.equal(deployment.type, "kubernetes:apps/v1:Deployment");
+        assert.equal(urnOf("ConfigMap", "istio-ingressgateway-nginx").type, "kubernetes:core/v1:ConfigMap");
         for (const urn of configMaps) {
             assert.ok(deployment.dependencies.includes(urn), `the Deployment waits for ${urn}`);
         }
@@ -372,6 +409,14 @@ describe("operational values of the dev stack's in-cluster Redis", () => {
     it("probes Redis on its port (out after 30 s, restarted after 60 s) and gives it 30 s to stop; production has none", async () => {
         const redis = one(await renderedObjects("dev"), "Deployment", "frontend-ratelimit/ratelimit-redis");
         assert.equal(redis.spec.template.spec.terminationGracePeriodSeconds, 30);
+        // The redis image's user and group (uid 999, gid 1000), which own its data directory.
+        assert.deepEqual(redis.spec.template.spec.securityContext, {
+            fsGroup: 1000,
+            runAsGroup: 1000,
+            runAsNonRoot: true,
+            runAsUser: 999,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         const main = container(redis, "redis");
         assert.deepEqual(main.readinessProbe, { tcpSocket: { port: "redis" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
         assert.deepEqual(main.livenessProbe, { tcpSocket: { port: "redis" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 6 });
