@@ -55,6 +55,10 @@ describe("BFF service: workload", () => {
         for (const [key, value] of Object.entries(selector)) {
             assert.equal(podLabels[key], value, key);
         }
+        assert.deepEqual(
+            rendered.services.map((s: any) => s.metadata.name),
+            ["pc-web", "pc-web-stable", "pc-web-canary"],
+        );
         for (const svc of rendered.services) {
             assert.deepEqual(svc.spec.selector, selector, svc.metadata.name);
         }
@@ -540,6 +544,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
 
     it("validates every object of every production service against the upstream schemas", async () => {
         const problems: string[] = [];
+        assert.equal(productionServices().length, 15);
         for (const s of productionServices()) {
             for (const object of allObjects(renderBffService(s, ctx))) {
                 for (const problem of await validateKubeObject(object)) {

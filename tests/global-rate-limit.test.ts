@@ -297,7 +297,12 @@ describe("global rate limit: the ratelimit service", () => {
     });
 
     it("runs unprivileged, read-only, without service account token or istio sidecar", () => {
-        for (const workload of [production().deployment, ...renderFor(configOf("dev")).redis.filter((o: any) => o.kind === "Deployment")]) {
+        const workloads = [production().deployment, ...renderFor(configOf("dev")).redis.filter((o: any) => o.kind === "Deployment")];
+        assert.deepEqual(
+            workloads.map((w) => w.metadata.name),
+            ["ratelimit", "ratelimit-redis"],
+        );
+        for (const workload of workloads) {
             const pod = workload.spec.template.spec;
             assert.equal(pod.securityContext.runAsNonRoot, true, workload.metadata.name);
             assert.ok(pod.securityContext.runAsUser > 0);
@@ -523,6 +528,7 @@ describe("global rate limit in the program", () => {
             findResource(result, "aws:elasticache/replicationGroup:ReplicationGroup", "frontend-production-ratelimit").inputs.authToken,
             SECRET_MARKER,
         );
+        assert.equal(objects.filter((o) => o.kind === "ConfigMap").length, 1, "the descriptors ConfigMap is checked");
         for (const object of objects) {
             if (object.kind === "ConfigMap") {
                 assert.doesNotMatch(JSON.stringify(object), /REDIS_AUTH|\[secret\]/, object.metadata.name);

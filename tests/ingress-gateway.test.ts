@@ -41,6 +41,7 @@ function providerOf(result: RunResult, resource: RegisteredResource): Registered
 }
 
 async function schemaProblems(objects: KubeObjectLike[]): Promise<string[]> {
+    assert.ok(objects.length > 0, "no object to validate");
     const problems: string[] = [];
     for (const object of objects) {
         problems.push(...(await validateKubeObject(object)).map((p) => `${object.kind} ${object.metadata.name}: ${p}`));
@@ -90,6 +91,7 @@ describe("ingress gateway component (mocks)", () => {
         });
 
         it("puts recommended labels on every object and pod, and explicit names", () => {
+            assert.equal(objects.length, 15, "the gateway's 15 objects");
             for (const object of objects) {
                 const labels = object.metadata.labels ?? {};
                 assert.equal(labels["app.kubernetes.io/name"], "istio-ingressgateway", `${object.kind} ${object.metadata.name}`);
@@ -148,7 +150,12 @@ describe("ingress gateway component (mocks)", () => {
 
         it("runs no privileged container and no root process except the one-shot chown of the log directory", () => {
             const spec = one(objects, "Deployment").spec.template.spec;
-            for (const container of [...spec.containers.slice(1), ...spec.initContainers]) {
+            const own = [...spec.containers.slice(1), ...spec.initContainers];
+            assert.deepEqual(
+                own.map((c: { name: string }) => c.name),
+                ["sidecar-nginx", "sidecar-fluent-bit", "log-dir-owner"],
+            );
+            for (const container of own) {
                 const security = container.securityContext;
                 assert.notEqual(security.privileged, true, container.name);
                 assert.equal(security.allowPrivilegeEscalation, false, container.name);
@@ -422,7 +429,7 @@ describe("ingress gateway component (mocks)", () => {
         it("issues certificates from the configured ACME account through Route 53, with cert-manager installed once", () => {
             const issuer = one(objects, "ClusterIssuer");
             assert.equal(issuer.spec.acme.email, "frontend-platform@example.com");
-            assert.equal(issuer.spec.acme.server, GATEWAY_DEFAULTS.acmeServer);
+            assert.equal(issuer.spec.acme.server, "https://acme-v02.api.letsencrypt.org/directory", "Let's Encrypt production by default");
             assert.deepEqual(issuer.spec.acme.solvers, [
                 { dns01: { route53: { region: "ap-northeast-1", hostedZoneID: "Z0123456789ABCDEFGHIJ" } } },
             ]);
@@ -527,7 +534,7 @@ describe("ingress gateway component (mocks)", () => {
             assert.deepEqual(gateway.k8s.nodeSelector, { "node-role": "gateway" });
             assert.deepEqual([gateway.k8s.hpaSpec.minReplicas, gateway.k8s.hpaSpec.maxReplicas], [3, 6]);
             assert.deepEqual(gateway.k8s.podDisruptionBudget, { maxUnavailable: 1 });
-            assert.deepEqual(gateway.k8s.resources, GATEWAY_DEFAULTS.resources.proxy);
+            assert.deepEqual(gateway.k8s.resources, { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } });
             assert.ok(gateway.k8s.podAnnotations[CONTENT_HASH_ANNOTATION]);
             assert.equal(
                 gateway.k8s.podAnnotations["proxy.istio.io/config"],
@@ -652,6 +659,7 @@ describe("ingress gateway component (mocks)", () => {
         it("applies every object to the cluster in direct delivery mode, and registers the same resources in preview", async () => {
             const configMap = editConfig(stackFile("production").configMap, "delivery", (d) => ({ ...d, mode: "direct" }));
             const up = await run(configMap, "up", "production");
+            assert.equal(gatewayObjects(up).length, 15, "the gateway's 15 objects");
             for (const object of gatewayObjects(up)) {
                 assert.equal(
                     providerOf(up, resourceOf(up, object.kind, object.metadata.name)).name,

@@ -69,7 +69,9 @@ describe("host routes (root VirtualService per host)", () => {
     });
 
     it("validates against the Istio schema", async () => {
-        for (const route of renderHostRoutes(production())) {
+        const routes = renderHostRoutes(production());
+        assert.equal(routes.length, 2, "one per host: pc and sp");
+        for (const route of routes) {
             assert.deepEqual(await validateKubeObject(route), []);
         }
     });

@@ -12,6 +12,7 @@ import { join } from "path";
 import { ConfigError, parseStackConfig, SecretOptions } from "../../components/config";
 import { main } from "../../stacks";
 import { Mode, RegisteredResource, runProgram, RunResult } from "../../cli/mock-runtime";
+import { KubeObject, kubernetesObjects } from "../../cli/render";
 import { readStackFile, StackFile, stackNames } from "../../cli/stack-file";
 import { synthesize, SynthResult } from "../../cli/synth";
 
@@ -108,4 +109,40 @@ export function configProblems(configMap: Record<string, string>, stack = stackO
         return error.problems;
     }
     assert.fail("the configuration was accepted");
+}
+
+/**
+ * StrykerJS's per-test state (https://stryker-mutator.io/docs/stryker-js/configuration/, option
+ * `globalNamespace`, default `__stryker__`): the mutant being tested, and during the coverage run
+ * the test being run. Undefined outside `npm run mutate`.
+ */
+function strykerRunKey(): string {
+    const stryker = (globalThis as { __stryker__?: { activeMutant?: string; currentTestId?: string } }).__stryker__;
+    if (stryker === undefined) {
+        return "";
+    }
+    // Coverage run: render again in every test, so each test is seen covering the code it checks.
+    // Mutant run: render once per mutant, with the mutant active.
+    return stryker.activeMutant === undefined ? `coverage:${stryker.currentTestId ?? ""}` : `mutant:${stryker.activeMutant}`;
+}
+
+const renderedCache = new Map<StackName, Promise<KubeObject[]>>();
+let renderedRunKey = "";
+
+/**
+ * The Kubernetes objects synth writes for a committed stack (`up` mode), rendered once per test
+ * run and shared by the tests that read them (a production run takes seconds).
+ */
+export function renderedObjects(stack: StackName): Promise<KubeObject[]> {
+    const runKey = strykerRunKey();
+    if (runKey !== renderedRunKey) {
+        renderedCache.clear();
+        renderedRunKey = runKey;
+    }
+    let objects = renderedCache.get(stack);
+    if (objects === undefined) {
+        objects = runStack(stack).then((result) => kubernetesObjects(result.resources));
+        renderedCache.set(stack, objects);
+    }
+    return objects;
 }

@@ -1,0 +1,42 @@
+// StrykerJS (https://stryker-mutator.io/docs/stryker-js/configuration/): mutation testing of
+// components/, one folder or file per run (`npm run mutate -- shared` or `-- shared/quantity.ts`;
+// tests/mutation/run.mjs sets STRYKER_SCOPE). Not part of `npm test`: a full run takes hours on a 2-core machine.
+// A folder (`shared`), a file (`shared/quantity.ts`), or several joined with commas (one dry run for all).
+const scope = process.env.STRYKER_SCOPE ?? "shared";
+const parts = scope.split(",");
+const folders = [...new Set(parts.map((part) => part.split("/")[0]))];
+const reportDir = `reports/mutation/${scope.replaceAll(".ts", "").replaceAll("/", "_").replaceAll(",", "+")}`;
+
+// The real nginx/LuaJIT tests render only the gateway sidecars and the services' limiter: they
+// never reach the ratelimit service, the cluster, routing or delivery code, so the runs of those
+// folders leave them out (they would only slow the dry run down).
+const REAL_BINARY_TESTS = ["tests/nginx-sidecar.test.ts", "tests/lua-log-path.test.ts", "tests/nginx-rate-limit.test.ts"];
+const withoutRealBinaries = folders.every((folder) => ["global-rate-limit", "cluster", "routing", "delivery"].includes(folder));
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+    packageManager: "npm",
+    testRunner: "mocha",
+    // Reads .mocharc.json (ts-node/register/transpile-only and tests/setup.ts).
+    mochaOptions: withoutRealBinaries ? { spec: ["tests/**/*.test.ts"], ignore: REAL_BINARY_TESTS } : { spec: ["tests/**/*.test.ts"] },
+    checkers: ["typescript"],
+    tsconfigFile: "tsconfig.json",
+    mutate: parts.map((part) => (part.endsWith(".ts") ? `components/${part}` : `components/${part}/**/*.ts`)),
+    coverageAnalysis: "perTest",
+    // Static mutants (module-level code: defaults tables, schema limits) need a fresh process and
+    // every test each; on a 2-core machine that is 3-4 minutes per mutant. They are reported as
+    // "Ignored" unless STRYKER_STATIC=1 (https://stryker-mutator.io/docs/mutation-testing-elements/static-mutants/);
+    // the defaults that matter are pinned as literals in tests/operational-values.test.ts.
+    ignoreStatic: process.env.STRYKER_STATIC !== "1",
+    incremental: true,
+    incrementalFile: `${reportDir}/stryker-incremental.json`,
+    reporters: ["clear-text", "progress", "json"],
+    jsonReporter: { fileName: `${reportDir}/mutation.json` },
+    clearTextReporter: { reportMutants: true, reportTests: false, skipFull: false },
+    // Two workers at most on a shared 2-core machine (STRYKER_CONCURRENCY to change).
+    concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
+    timeoutMS: 60000,
+    ignorePatterns: ["out", "bin", ".tools", "reports", "kubernetes"],
+    tempDirName: ".stryker-tmp",
+    cleanTempDir: true,
+};

@@ -1,0 +1,101 @@
+// `npm run mutate [-- <scope> ...]`: StrykerJS over components/, one scope per run. A scope is a
+// folder (`shared`), one file (`shared/quantity.ts`) or several joined with commas (one run, one
+// dry run); default: every folder, one after the other.
+// Each scope has its own incremental file under reports/mutation/<scope>/, so a rerun only tests
+// the mutants of changed code or changed tests. Runs at low priority (stryker.config.mjs), then
+// prints the score per folder over every report found.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = join(import.meta.dirname, "..", "..");
+const components = join(root, "components");
+const allFolders = readdirSync(components, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+const args = process.argv.slice(2);
+const summaryOnly = args.includes("--summary");
+const scopes = args.filter((arg) => arg !== "--summary");
+for (const scope of scopes.flatMap((s) => s.split(","))) {
+    if (!existsSync(join(components, scope)) || !allFolders.includes(scope.split("/")[0])) {
+        console.error(`mutate: "${scope}" is neither a folder nor a file of components/ (folders: ${allFolders.join(", ")})`);
+        process.exit(2);
+    }
+}
+
+let failed = false;
+if (!summaryOnly) {
+    for (const scope of scopes.length > 0 ? scopes : allFolders) {
+        console.log(`== mutate components/${scope}`);
+        const result = spawnSync("nice", ["-n", "10", join(root, "node_modules", ".bin", "stryker"), "run", "stryker.config.mjs"], {
+            cwd: root,
+            stdio: "inherit",
+            env: {
+                ...process.env,
+                STRYKER_SCOPE: scope,
+                NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${join(import.meta.dirname, "mocha12-cli.cjs")}`.trim(),
+            },
+        });
+        failed ||= result.status !== 0;
+    }
+}
+
+/** Every mutation.json under reports/mutation/, newest last. */
+function reports(dir) {
+    if (!existsSync(dir)) {
+        return [];
+    }
+    return readdirSync(dir, { withFileTypes: true })
+        .flatMap((entry) =>
+            entry.isDirectory() ? reports(join(dir, entry.name)) : entry.name === "mutation.json" ? [join(dir, entry.name)] : [],
+        )
+        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+}
+
+// The newest result of every mutated file, whichever scope measured it.
+const files = new Map();
+for (const report of reports(join(root, "reports", "mutation"))) {
+    for (const [path, entry] of Object.entries(JSON.parse(readFileSync(report, "utf8")).files)) {
+        files.set(relative(root, join(root, path)), entry.mutants);
+    }
+}
+
+// Stryker's definition (https://stryker-mutator.io/docs/mutation-testing-elements/mutant-states-and-metrics/):
+// score = detected / valid, detected = killed + timeout, valid = detected + survived + no coverage.
+// Ignored (static mutants unless STRYKER_STATIC=1) and compile errors are outside the score.
+const rows = [];
+for (const folder of allFolders) {
+    const measured = [...files.keys()].filter((path) => path.startsWith(`components/${folder}/`));
+    if (measured.length === 0) {
+        continue;
+    }
+    const total = readdirSync(join(components, folder)).filter((name) => name.endsWith(".ts")).length;
+    const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, Ignored: 0, CompileError: 0 };
+    for (const path of measured) {
+        for (const mutant of files.get(path)) {
+            counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
+        }
+    }
+    const detected = counts.Killed + counts.Timeout;
+    const valid = detected + counts.Survived + counts.NoCoverage;
+    const score = valid === 0 ? "-" : `${((100 * detected) / valid).toFixed(1)}%`;
+    rows.push([
+        folder,
+        `${measured.length}/${total}`,
+        score,
+        detected,
+        counts.Survived,
+        counts.NoCoverage,
+        counts.Ignored,
+        counts.CompileError,
+    ]);
+}
+const header = ["folder", "files", "score", "killed", "survived", "no coverage", "ignored", "compile errors"];
+const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => String(row[i]).length)));
+const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join("  ");
+console.log(`\nmutation score per folder (newest result of each file under reports/mutation/)\n${line(header)}`);
+for (const row of rows) {
+    console.log(line(row));
+}
+process.exit(failed ? 1 : 0);
