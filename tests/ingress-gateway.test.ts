@@ -153,7 +153,8 @@ describe("ingress gateway component (mocks)", () => {
             const own = [...spec.containers.slice(1), ...spec.initContainers];
             assert.deepEqual(
                 own.map((c: { name: string }) => c.name),
-                ["sidecar-nginx", "sidecar-fluent-bit", "log-dir-owner"],
+                // fluent-bit is a native sidecar: an init container that keeps running.
+                ["sidecar-nginx", "log-dir-owner", "sidecar-fluent-bit"],
             );
             for (const container of own) {
                 const security = container.securityContext;
