@@ -13,6 +13,7 @@ import { fork } from "child_process";
 import { join } from "path";
 import { benchProductionSynth } from "./synth-e2e";
 import type { WorkerResult } from "./synth-worker";
+import { table } from "./table";
 
 const DEFAULT_SIZES = [10, 100, 500];
 const DEFAULT_REPEATS = 3;
@@ -93,14 +94,6 @@ function runSize(services: number, repeats: number): Promise<WorkerResult> {
             }
         });
     });
-}
-
-function table(header: string[], rows: string[][]): string {
-    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (cells: string[]) =>
-        `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(" | ")} |`;
-    const rule = `|${widths.map((w, c) => (c === 0 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
-    return [line(header), rule, ...rows.map(line)].join("\n");
 }
 
 const ms = (value: number) => value.toFixed(0);

@@ -17,6 +17,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { parseAllDocuments } from "yaml";
 import type { SynthPhases } from "./synth-phases";
+import { table } from "./table";
 
 const PROJECT_DIR = join(__dirname, "..");
 const REGISTER = join(PROJECT_DIR, "cli", "register.js");
@@ -132,14 +133,6 @@ const SETUPS: Setup[] = [
 function phasesOf(setup: Setup, out: string): SynthPhases {
     const { stdout } = timed(process.execPath, [...setup.execArgv, join("bench", "synth-phases.ts"), out], setup.env);
     return JSON.parse(stdout.trim().split("\n").pop() as string) as SynthPhases;
-}
-
-function table(header: string[], rows: string[][]): string {
-    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (cells: string[]) =>
-        `| ${cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(" | ")} |`;
-    const rule = `|${widths.map((w, c) => (c === 0 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
-    return [line(header), rule, ...rows.map(line)].join("\n");
 }
 
 /** Prints the comparison; returns whether the target was met. */
