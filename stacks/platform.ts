@@ -3,7 +3,7 @@
  * identities, the ECR repositories, and the night schedule of a dev/QA stack. Runs before the app
  * layer: the upload Jobs need their identities, and `image: ecr` resolves to a repository here.
  */
-import * as aws from "../components/shared/aws";
+import { aws } from "../components/shared";
 import * as pulumi from "@pulumi/pulumi";
 import { StaticUploadTarget } from "../components/bff-service";
 import { EksCluster } from "../components/cluster";

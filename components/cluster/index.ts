@@ -3,7 +3,7 @@
  * (docs/design.md §8). Built on `@pulumi/aws` resources directly, so that every object is visible to a
  * preview and to the mock runtime (the `@pulumi/eks` 3+ component is remote: no children under mocks).
  */
-import * as aws from "../shared/aws";
+import { aws } from "../shared";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodePoolConfig } from "../config";

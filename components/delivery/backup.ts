@@ -15,10 +15,10 @@
  *   the one container here that reads the Kubernetes API, so the pod mounts its token), the upload
  *   in the AWS CLI image. No istio-proxy (a Job's sidecar never exits), non-root, read-only.
  */
-import * as aws from "../shared/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, IMAGES, imageReference, StackConfig, UIDS } from "../config";
 import {
+    aws,
     createWorkloadIdentity,
     denyInsecureTransport,
     KubeObject,

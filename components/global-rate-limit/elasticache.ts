@@ -10,7 +10,7 @@
  * The EKS cluster security group would be tighter still, but the cluster component does not
  * expose it; with VPC CNI custom networking (pods in other subnets), add those subnets here.
  */
-import * as aws from "../shared/aws";
+import { aws } from "../shared";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ElastiCacheConfig, RATE_LIMIT_DEFAULTS, replicationGroupId } from "../config";

@@ -6,7 +6,7 @@
  * tagged images and expires untagged ones after `untaggedDays`. Repositories are protected.
  * A service whose `image` is `ecr` runs its repository's image.
  */
-import * as aws from "../shared/aws";
+import { aws } from "../shared";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, EcrConfig, ServiceConfig } from "../config";
 

@@ -15,7 +15,7 @@
  *   Private DNS needs the VPC's `enableDnsSupport` and `enableDnsHostnames`. Their security group
  *   admits HTTPS (443) from the VPC's CIDR only.
  */
-import * as aws from "../shared/aws";
+import { aws } from "../shared";
 import * as pulumi from "@pulumi/pulumi";
 import { subnetPlan } from "./subnets";
 

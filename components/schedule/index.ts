@@ -8,7 +8,7 @@
  * with a maximum of 0 it cannot start a node at night, and in the morning it works within the
  * restored bounds. Data stores (ElastiCache, RDS) are not touched. Refused for production.
  */
-import * as aws from "../shared/aws";
+import { aws } from "../shared";
 import * as pulumi from "@pulumi/pulumi";
 import { NodePoolConfig, ScheduleConfig } from "../config";
 

@@ -1,3 +1,4 @@
+export * as aws from "./aws";
 export * from "./capacity";
 export * from "./hash";
 export * from "./iam";

@@ -11,10 +11,9 @@
  *   everything else (entry files naming the hashed ones) for `entryMaxAgeSeconds`.
  * Bucket and distribution are protected: deleting them takes `pulumi state unprotect`.
  */
-import * as aws from "../shared/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_DEFAULTS, ServiceConfig, staticPrefix, StaticAssetsConfig } from "../config";
-import { POD_IDENTITY_TRUST_POLICY, staticUploadServiceAccount } from "../shared";
+import { aws, POD_IDENTITY_TRUST_POLICY, staticUploadServiceAccount } from "../shared";
 // The one Pod Identity trust policy of the project (a trust policy has no Resource element).
 import { bucketPolicy, uploadPolicy } from "./policy";
 
