@@ -19,6 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, IMAGES, imageReference, StackConfig, UIDS } from "../config";
 import {
     aws,
+    createPrivateBucket,
     createWorkloadIdentity,
     denyInsecureTransport,
     KubeObject,
@@ -183,33 +184,13 @@ export class ArgoCdBackupStorage extends pulumi.ComponentResource {
             { description: `Argo CD backups in s3://${args.bucket}`, enableKeyRotation: true, tags: args.tags },
             { parent: this, protect: true },
         );
-        const bucket = new aws.s3.Bucket(name, { bucket: args.bucket, tags: args.tags }, { parent: this, protect: true });
-        const privateAccess = new aws.s3.BucketPublicAccessBlock(
-            name,
-            { bucket: bucket.bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            parent,
-        );
-        new aws.s3.BucketOwnershipControls(name, { bucket: bucket.bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(
+        const storage = createPrivateBucket(
             name,
             {
-                bucket: bucket.bucket,
-                rules: [
-                    { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true },
-                ],
-            },
-            parent,
-        );
-        const versioning = new aws.s3.BucketVersioning(
-            name,
-            { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
-            parent,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            name,
-            {
-                bucket: bucket.bucket,
-                rules: [
+                bucket: args.bucket,
+                kmsKeyArn: key.arn,
+                tags: args.tags,
+                lifecycleRules: [
                     {
                         id: "expire-exports",
                         status: "Enabled",
@@ -219,13 +200,9 @@ export class ArgoCdBackupStorage extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this, dependsOn: [versioning] },
+            this,
         );
-        new aws.s3.BucketPolicy(
-            name,
-            { bucket: bucket.bucket, policy: JSON.stringify(backupBucketPolicy(args.bucket)) },
-            { parent: this, dependsOn: [privateAccess] },
-        );
+        storage.putPolicy(backupBucketPolicy(args.bucket));
         this.identity = createWorkloadIdentity(
             name,
             {
@@ -238,6 +215,6 @@ export class ArgoCdBackupStorage extends pulumi.ComponentResource {
             },
             parent,
         ).association;
-        this.registerOutputs({ bucket: bucket.bucket });
+        this.registerOutputs({ bucket: storage.bucket.bucket });
     }
 }

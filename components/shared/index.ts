@@ -1,4 +1,5 @@
 export * as aws from "./aws";
+export * from "./bucket";
 export * from "./capacity";
 export * from "./hash";
 export * from "./iam";

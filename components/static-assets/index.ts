@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_DEFAULTS, ServiceConfig, staticPrefix, StaticAssetsConfig } from "../config";
-import { aws, POD_IDENTITY_TRUST_POLICY, staticUploadServiceAccount } from "../shared";
+import { aws, createPrivateBucket, POD_IDENTITY_TRUST_POLICY, staticUploadServiceAccount } from "../shared";
 // The one Pod Identity trust policy of the project (a trust policy has no Resource element).
 import { bucketPolicy, uploadPolicy } from "./policy";
 
@@ -47,25 +47,12 @@ export class StaticAssets extends pulumi.ComponentResource {
         const parent = { parent: this };
         const protect = { parent: this, protect: true };
 
-        this.bucket = new aws.s3.Bucket(name, { bucket: config.bucket, tags }, protect);
-        const bucket = this.bucket.bucket;
-        const privateAccess = new aws.s3.BucketPublicAccessBlock(
-            name,
-            { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            parent,
-        );
-        new aws.s3.BucketOwnershipControls(name, { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
-            parent,
-        );
-        const versioning = new aws.s3.BucketVersioning(name, { bucket, versioningConfiguration: { status: "Enabled" } }, parent);
-        new aws.s3.BucketLifecycleConfiguration(
+        const storage = createPrivateBucket(
             name,
             {
-                bucket,
-                rules: [
+                bucket: config.bucket,
+                tags,
+                lifecycleRules: [
                     {
                         id: "expire-noncurrent-versions",
                         status: "Enabled",
@@ -75,8 +62,9 @@ export class StaticAssets extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this, dependsOn: [versioning] },
+            this,
         );
+        this.bucket = storage.bucket;
 
         const accessControl = new aws.cloudfront.OriginAccessControl(
             name,
@@ -169,12 +157,7 @@ export class StaticAssets extends pulumi.ComponentResource {
             },
             protect,
         );
-        new aws.s3.BucketPolicy(
-            name,
-            { bucket, policy: this.distribution.arn.apply((arn) => JSON.stringify(bucketPolicy(config.bucket, arn))) },
-            // The public access block first: a policy is judged against it when it is put.
-            { parent: this, dependsOn: [privateAccess] },
-        );
+        storage.putPolicy(this.distribution.arn.apply((arn) => bucketPolicy(config.bucket, arn)));
 
         for (const service of args.services.filter((s) => s.staticAssets !== undefined)) {
             const identityName = `${name}-${service.name}-upload`;
