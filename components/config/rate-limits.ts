@@ -233,23 +233,8 @@ const META = new Set([..."\\.[](){}*+?|^$"]);
  * `*` or `{` may be absent and is left out. A top-level alternation has no common prefix.
  */
 export function literalPrefix(regex: string): string {
-    let depth = 0;
-    let inClass = false;
-    for (let i = 0; i < regex.length; i++) {
-        const c = regex[i];
-        if (c === "\\") {
-            i++;
-        } else if (inClass) {
-            inClass = c !== "]";
-        } else if (c === "[") {
-            inClass = true;
-        } else if (c === "(") {
-            depth++;
-        } else if (c === ")") {
-            depth--;
-        } else if (c === "|" && depth === 0) {
-            return "";
-        }
+    if (alternatives(regex).length > 1) {
+        return "";
     }
     let prefix = "";
     let i = regex.startsWith("^") ? 1 : 0;
