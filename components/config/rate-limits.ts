@@ -130,11 +130,14 @@ export function re2Problem(regex: string): string | undefined {
     }
 }
 
-/** Index of the `)` closing the group opened at `open`, or -1. */
-function closingParen(regex: string, open: number): number {
+/**
+ * The regex's characters outside escapes and character classes, from `from` on, each with the
+ * group depth after it (a `(` counts itself, a `)` is outside its group).
+ */
+function* structure(regex: string, from = 0): Generator<{ index: number; char: string; depth: number }> {
     let depth = 0;
     let inClass = false;
-    for (let i = open; i < regex.length; i++) {
+    for (let i = from; i < regex.length; i++) {
         const c = regex[i];
         if (c === "\\") {
             i++;
@@ -142,10 +145,18 @@ function closingParen(regex: string, open: number): number {
             inClass = c !== "]";
         } else if (c === "[") {
             inClass = true;
-        } else if (c === "(") {
-            depth++;
-        } else if (c === ")" && --depth === 0) {
-            return i;
+        } else {
+            depth += c === "(" ? 1 : c === ")" ? -1 : 0;
+            yield { index: i, char: c, depth };
+        }
+    }
+}
+
+/** Index of the `)` closing the group opened at `open`, or -1. */
+function closingParen(regex: string, open: number): number {
+    for (const { index, char, depth } of structure(regex, open)) {
+        if (char === ")" && depth === 0) {
+            return index;
         }
     }
     return -1;
@@ -154,24 +165,11 @@ function closingParen(regex: string, open: number): number {
 /** The top-level alternatives of a regex (`a|(b|c)` -> `a`, `(b|c)`). */
 function alternatives(regex: string): string[] {
     const parts: string[] = [];
-    let depth = 0;
-    let inClass = false;
     let start = 0;
-    for (let i = 0; i < regex.length; i++) {
-        const c = regex[i];
-        if (c === "\\") {
-            i++;
-        } else if (inClass) {
-            inClass = c !== "]";
-        } else if (c === "[") {
-            inClass = true;
-        } else if (c === "(") {
-            depth++;
-        } else if (c === ")") {
-            depth--;
-        } else if (c === "|" && depth === 0) {
-            parts.push(regex.slice(start, i));
-            start = i + 1;
+    for (const { index, char, depth } of structure(regex)) {
+        if (char === "|" && depth === 0) {
+            parts.push(regex.slice(start, index));
+            start = index + 1;
         }
     }
     return [...parts, regex.slice(start)];
