@@ -91,6 +91,6 @@ module.exports = {
         doNotFollow: { path: "node_modules" },
         tsPreCompilationDeps: true,
         tsConfig: { fileName: "tsconfig.json" },
-        exclude: { path: "^(out|bin|node_modules)/" },
+        exclude: { path: "^(out|bin|node_modules|\.tools|reports|\.stryker-tmp)/" },
     },
 };

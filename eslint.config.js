@@ -5,7 +5,19 @@ const tseslint = require("typescript-eslint");
 const pulumi = require("@pulumi/eslint-plugin");
 
 module.exports = defineConfig(
-    { ignores: ["node_modules/", "out/", "bin/", "kubernetes/", "eslint.config.js", ".dependency-cruiser.js"] },
+    {
+        ignores: [
+            "node_modules/",
+            "out/",
+            "bin/",
+            "kubernetes/",
+            ".tools/",
+            "reports/",
+            ".stryker-tmp/",
+            "eslint.config.js",
+            ".dependency-cruiser.js",
+        ],
+    },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

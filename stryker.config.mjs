@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+
 // StrykerJS (https://stryker-mutator.io/docs/stryker-js/configuration/): mutation testing of
 // components/, one folder or file per run (`npm run mutate -- shared` or `-- shared/quantity.ts`;
 // tests/mutation/run.mjs sets STRYKER_SCOPE). Not part of `npm test`: a full run takes hours on a 2-core machine.
@@ -13,12 +15,24 @@ const reportDir = `reports/mutation/${scope.replaceAll(".ts", "").replaceAll("/"
 const REAL_BINARY_TESTS = ["tests/nginx-sidecar.test.ts", "tests/lua-log-path.test.ts", "tests/nginx-rate-limit.test.ts"];
 const withoutRealBinaries = folders.every((folder) => ["global-rate-limit", "cluster", "routing", "delivery"].includes(folder));
 
+// The order the test files run in. A mutant run stops at its first failing test (bail), so the
+// files that call functions directly come first, those that render a whole stack under the mock
+// runtime (0.5-1.5 s per stack and mode) after them, and the real nginx/LuaJIT tests (seconds of
+// real time each) last. Mocha keeps the order of `spec` (mocha lib/cli/collect-files.cjs).
+const RENDERS_A_STACK = /\b(runStack|runStackFresh|synthesizeStack|synthesize|renderedObjects|run)\(/;
+const testFiles = readdirSync("tests")
+    .filter((name) => name.endsWith(".test.ts"))
+    .map((name) => `tests/${name}`)
+    .filter((file) => !(withoutRealBinaries && REAL_BINARY_TESTS.includes(file)));
+const cost = (file) => (REAL_BINARY_TESTS.includes(file) ? 2 : RENDERS_A_STACK.test(readFileSync(file, "utf8")) ? 1 : 0);
+const orderedTestFiles = testFiles.sort((a, b) => cost(a) - cost(b) || a.localeCompare(b));
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
     packageManager: "npm",
     testRunner: "mocha",
-    // Reads .mocharc.json (ts-node/register/transpile-only and tests/setup.ts).
-    mochaOptions: withoutRealBinaries ? { spec: ["tests/**/*.test.ts"], ignore: REAL_BINARY_TESTS } : { spec: ["tests/**/*.test.ts"] },
+    // Reads .mocharc.json (cli/register.js and tests/setup.ts); the files and their order are set here.
+    mochaOptions: { spec: orderedTestFiles },
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
     mutate: parts.map((part) => (part.endsWith(".ts") ? `components/${part}` : `components/${part}/**/*.ts`)),
@@ -33,8 +47,10 @@ export default {
     reporters: ["clear-text", "progress", "json"],
     jsonReporter: { fileName: `${reportDir}/mutation.json` },
     clearTextReporter: { reportMutants: true, reportTests: false, skipFull: false },
-    // Two workers at most on a shared 2-core machine (STRYKER_CONCURRENCY to change).
-    concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
+    // Processes: Stryker gives half to the TypeScript checker and half to test runners, and turns
+    // the checkers into runners once every mutant is checked (core concurrency-token-provider.js).
+    // Default 2 for a 2-core machine; STRYKER_CONCURRENCY to change.
+    concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
     timeoutMS: 60000,
     ignorePatterns: ["out", "bin", ".tools", "reports", "kubernetes"],
     tempDirName: ".stryker-tmp",

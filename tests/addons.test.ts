@@ -8,7 +8,7 @@ import { addonOrder } from "../components/addons";
 import { parseStackConfig } from "../components/config";
 import { RunResult, SECRET_MARKER } from "../cli/mock-runtime";
 import { synthesizeStackFile } from "../cli/synth";
-import { configProblems, editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
+import { configProblems, editConfig, findResource, oncePerRun, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -23,8 +23,9 @@ function releases(result: RunResult): [string, string, string, string][] {
 
 describe("cluster add-ons", () => {
     let production: RunResult;
-    before(async () => {
-        production = await runStack("production");
+    const productionRun = oncePerRun(() => runStack("production"));
+    beforeEach(async () => {
+        production = await productionRun();
     });
 
     it("installs every add-on of production from its pinned chart, repository and namespace", () => {

@@ -12,7 +12,7 @@ import {
     PolicyDocument,
 } from "../components/addons";
 import { RunResult } from "../cli/mock-runtime";
-import { editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
+import { editConfig, findResource, oncePerRun, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
 function policyOf(result: RunResult, name: string): PolicyDocument {
     return JSON.parse(String(findResource(result, "aws:iam/policy:Policy", name).inputs.policy)) as PolicyDocument;
@@ -35,8 +35,9 @@ function assertNoWildcardGrant(document: PolicyDocument, what: string): void {
 
 describe("IAM of the add-ons", () => {
     let production: RunResult;
-    before(async () => {
-        production = await runStack("production");
+    const productionRun = oncePerRun(() => runStack("production"));
+    beforeEach(async () => {
+        production = await productionRun();
     });
 
     it("cert-manager may change only _acme-challenge TXT records of the configured hosted zone", () => {

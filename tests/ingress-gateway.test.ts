@@ -9,7 +9,7 @@ import { CONTAINERS, gatewayVersion, POD_LAYOUT, renderIngressGateway, SERVICE_P
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
-import { editConfig, run, runStack, runStackFresh, stackFile } from "./support/program";
+import { editConfig, oncePerRun, run, runStack, runStackFresh, stackFile } from "./support/program";
 import { KubeObjectLike, validateKubeObject } from "./support/schemas";
 
 const GATEWAY_TYPE = "bff-platform:gateway:IngressGateway";
@@ -61,8 +61,9 @@ describe("ingress gateway component (mocks)", () => {
     describe("gatewayInjection mode (production stack)", () => {
         let result: RunResult;
         let objects: KubeObject[];
-        before(async () => {
-            result = await runStack("production");
+        const productionRun = oncePerRun(() => runStack("production"));
+        beforeEach(async () => {
+            result = await productionRun();
             objects = gatewayObjects(result);
         });
 
@@ -503,12 +504,15 @@ describe("ingress gateway component (mocks)", () => {
     describe("istioOperator mode", () => {
         let result: RunResult;
         let objects: KubeObject[];
-        before(async () => {
-            result = await run(
+        const operatorRun = oncePerRun(() =>
+            run(
                 productionWith((g) => (g.mode = "istioOperator")),
                 "up",
                 "production",
-            );
+            ),
+        );
+        beforeEach(async () => {
+            result = await operatorRun();
             objects = gatewayObjects(result);
         });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionSource, ConnectionTarget, ingressAllowed, NetworkPolicyObject, selectorMatches } from "../components/shared";
 import { RunResult } from "../cli/mock-runtime";
-import { editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
+import { editConfig, findResource, oncePerRun, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
 /** Every NetworkPolicy a committed stack registers, as applied. */
 function policiesOf(result: RunResult): NetworkPolicyObject[] {
@@ -74,10 +74,12 @@ describe("network policies", () => {
     let productionRun: RunResult;
     let production: NetworkPolicyObject[];
     let dev: NetworkPolicyObject[];
-    before(async () => {
-        productionRun = await runStack("production");
+    const runs = oncePerRun(() => Promise.all([runStack("production"), runStack("dev")]));
+    beforeEach(async () => {
+        const [productionResult, devResult] = await runs();
+        productionRun = productionResult;
         production = policiesOf(productionRun);
-        dev = policiesOf(await runStack("dev"));
+        dev = policiesOf(devResult);
     });
 
     it("is evaluated below with the labels the rendered pods really carry", () => {

@@ -10,7 +10,7 @@ import { ADDON_DEFAULTS, addonNodeRole, addonProviding, ADDONS } from "../compon
 import { AddonName, parseStackConfig, StackConfig } from "../components/config";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { renderReport, kubernetesObjects } from "../cli/render";
-import { editConfig, findResource, run, runStack, stackFile, STACKS } from "./support/program";
+import { editConfig, findResource, oncePerRun, run, runStack, stackFile, STACKS } from "./support/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -168,8 +168,9 @@ describe("order of creation on the recorded graph", () => {
     describe("fails when one dependsOn is removed", () => {
         let result: RunResult;
         let config: StackConfig;
-        before(async () => {
-            result = await runStack("production");
+        const productionRun = oncePerRun(() => runStack("production"));
+        beforeEach(async () => {
+            result = await productionRun();
             config = configOf("production");
         });
 

@@ -5,19 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { budgetWarning, costSection, estimateMonthlyCost } from "../cli/cost";
-import { RunResult } from "../cli/mock-runtime";
 import { parseStackConfig } from "../components/config";
 import { subnetPlan } from "../components/network";
-import { configProblems, editConfig, findResource, resourcesOfType, run, runStack as runStackOnce, stackFile } from "./support/program";
-
-const committedRuns = new Map<string, Promise<RunResult>>();
-/** The committed stacks are run once here: the tests only read the result. */
-function runStack(stack: string): Promise<RunResult> {
-    if (!committedRuns.has(stack)) {
-        committedRuns.set(stack, runStackOnce(stack));
-    }
-    return committedRuns.get(stack) as Promise<RunResult>;
-}
+import { configProblems, editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
 /** A config map without one `bff-platform:` key. */
 function without(configMap: Record<string, string>, key: string): Record<string, string> {

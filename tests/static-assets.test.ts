@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { planResources } from "../cli/plan-diff";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { staticUploadJobName, versionNamePart } from "../components/shared";
-import { configProblems, editConfig, findResource, resourcesOfType, run, runStack as runStackOnce, stackFile } from "./support/program";
+import { configProblems, editConfig, findResource, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
 const DEV_BUCKET = "example-frontend-dev-static-assets";
 const PRODUCTION_BUCKET = "example-frontend-production-static-assets";
@@ -26,15 +26,6 @@ const BUCKET_TYPES = {
     accessControl: "aws:cloudfront/originAccessControl:OriginAccessControl",
 };
 const JOB = "kubernetes:batch/v1:Job";
-
-/** The committed stacks are run once per stack here: the tests only read the result. */
-const committedRuns = new Map<string, Promise<RunResult>>();
-function runStack(stack: string): Promise<RunResult> {
-    if (!committedRuns.has(stack)) {
-        committedRuns.set(stack, runStackOnce(stack));
-    }
-    return committedRuns.get(stack) as Promise<RunResult>;
-}
 
 function policyOf(resource: RegisteredResource, field = "policy"): any {
     return JSON.parse(resource.inputs[field] as string);

@@ -63,19 +63,70 @@ export function runStackFresh(stack: StackName, mode: Mode = "up"): Promise<RunR
     return run(file.configMap, mode, stack, file.secretKeys);
 }
 
-/** The first call's promise per key; a failed one is forgotten, so the next caller runs again. */
-function shared<T>(cache: Map<string, Promise<T>>, key: string, compute: () => Promise<T>): Promise<T> {
+/**
+ * StrykerJS's per-test state (https://stryker-mutator.io/docs/stryker-js/configuration/, option
+ * `globalNamespace`, default `__stryker__`): the mutant being tested, and during the coverage run
+ * the test being run. Undefined outside `npm run mutate`.
+ */
+function strykerRunKey(): string {
+    const stryker = (globalThis as { __stryker__?: { activeMutant?: string; currentTestId?: string } }).__stryker__;
+    if (stryker === undefined) {
+        return "";
+    }
+    // Coverage run: render again in every test, so each test is seen covering the code it checks.
+    // Mutant run: render once per mutant, with the mutant active. Stryker's mocha runner loads the
+    // test files once and keeps this module's state across runs
+    // (@stryker-mutator/mocha-runner mocha-test-runner.js: `loadFilesAsync` only while `!loadedEnv`),
+    // so a result kept from an earlier run would hide the active mutant.
+    return stryker.activeMutant === undefined ? `coverage:${stryker.currentTestId ?? ""}` : `mutant:${stryker.activeMutant}`;
+}
+
+/** Every cache of rendered output, emptied whenever the Stryker run changes. */
+const caches: Map<string, unknown>[] = [];
+let cachedRunKey = "";
+
+/** A cache of rendered output that lives as long as one test run. */
+function runCache<T>(): Map<string, Promise<T>> {
+    const cache = new Map<string, Promise<T>>();
+    caches.push(cache);
+    return cache;
+}
+
+/** The first call's promise per key in this test run; a failed one is forgotten, so the next caller runs again. */
+function firstInRun<T>(cache: Map<string, Promise<T>>, key: string, compute: () => Promise<T>): Promise<T> {
+    const runKey = strykerRunKey();
+    if (runKey !== cachedRunKey) {
+        caches.forEach((c) => c.clear());
+        cachedRunKey = runKey;
+    }
     let pending = cache.get(key);
     if (pending === undefined) {
         pending = compute();
         cache.set(key, pending);
         pending.catch(() => cache.delete(key));
     }
-    return pending.then((value) => structuredClone(value));
+    return pending;
 }
 
-const stackRuns = new Map<string, Promise<RunResult>>();
-const stackSynths = new Map<string, Promise<SynthResult>>();
+/** `firstInRun`, with a deep copy for each caller. */
+function shared<T>(cache: Map<string, Promise<T>>, key: string, compute: () => Promise<T>): Promise<T> {
+    return firstInRun(cache, key, compute).then((value) => structuredClone(value));
+}
+
+/**
+ * A setup that a file's tests share and only read, computed once per test run: once in `npm test`,
+ * once per mutant under StrykerJS, and once per test in its coverage run. Call it from `beforeEach`,
+ * not `before`: Stryker records coverage under the test being run, and its mocha runner sets that
+ * test in a root `beforeEach` (@stryker-mutator/mocha-runner mocha-test-runner.js, `currentTestId`),
+ * so what a `before` hook executes is credited to whichever test ran last, in another file.
+ */
+export function oncePerRun<T>(compute: () => Promise<T>): () => Promise<T> {
+    const cache = runCache<T>();
+    return () => firstInRun(cache, "", compute);
+}
+
+const stackRuns = runCache<RunResult>();
+const stackSynths = runCache<SynthResult>();
 
 /** What the program registers for a committed stack file (one shared run; a copy per call). */
 export function runStack(stack: StackName, mode: Mode = "up"): Promise<RunResult> {
@@ -111,38 +162,12 @@ export function configProblems(configMap: Record<string, string>, stack = stackO
     assert.fail("the configuration was accepted");
 }
 
-/**
- * StrykerJS's per-test state (https://stryker-mutator.io/docs/stryker-js/configuration/, option
- * `globalNamespace`, default `__stryker__`): the mutant being tested, and during the coverage run
- * the test being run. Undefined outside `npm run mutate`.
- */
-function strykerRunKey(): string {
-    const stryker = (globalThis as { __stryker__?: { activeMutant?: string; currentTestId?: string } }).__stryker__;
-    if (stryker === undefined) {
-        return "";
-    }
-    // Coverage run: render again in every test, so each test is seen covering the code it checks.
-    // Mutant run: render once per mutant, with the mutant active.
-    return stryker.activeMutant === undefined ? `coverage:${stryker.currentTestId ?? ""}` : `mutant:${stryker.activeMutant}`;
-}
-
-const renderedCache = new Map<StackName, Promise<KubeObject[]>>();
-let renderedRunKey = "";
+const renderedCache = runCache<KubeObject[]>();
 
 /**
  * The Kubernetes objects synth writes for a committed stack (`up` mode), rendered once per test
  * run and shared by the tests that read them (a production run takes seconds).
  */
 export function renderedObjects(stack: StackName): Promise<KubeObject[]> {
-    const runKey = strykerRunKey();
-    if (runKey !== renderedRunKey) {
-        renderedCache.clear();
-        renderedRunKey = runKey;
-    }
-    let objects = renderedCache.get(stack);
-    if (objects === undefined) {
-        objects = runStack(stack).then((result) => kubernetesObjects(result.resources));
-        renderedCache.set(stack, objects);
-    }
-    return objects;
+    return shared(renderedCache, stack, () => runStack(stack).then((result) => kubernetesObjects(result.resources)));
 }
