@@ -52,6 +52,9 @@ export default {
     // Default 2 for a 2-core machine; STRYKER_CONCURRENCY to change.
     concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
     timeoutMS: 60000,
+    // The coverage run renders a stack again in each test that reads one (tests/support/program.ts),
+    // several minutes on 2 cores; Stryker's default limit is 5 minutes.
+    dryRunTimeoutMinutes: 30,
     ignorePatterns: ["out", "bin", ".tools", "reports", "kubernetes"],
     tempDirName: ".stryker-tmp",
     cleanTempDir: true,

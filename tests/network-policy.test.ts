@@ -74,7 +74,8 @@ describe("network policies", () => {
     let productionRun: RunResult;
     let production: NetworkPolicyObject[];
     let dev: NetworkPolicyObject[];
-    const runs = oncePerRun(() => Promise.all([runStack("production"), runStack("dev")]));
+    // One program at a time: the mock runtime's settings are global to the process.
+    const runs = oncePerRun(async () => [await runStack("production"), await runStack("dev")]);
     beforeEach(async () => {
         const [productionResult, devResult] = await runs();
         productionRun = productionResult;

@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import {
+    addResources,
     assertName,
     canonicalJson,
     checkLocalLimit,
+    checkMemoryQuantity,
     checkName,
     checkQuantity,
     childName,
     contentHash,
+    describeCpu,
+    describeMemory,
     desiredReplicas,
     formatCpu,
     formatMemory,
@@ -15,8 +19,10 @@ import {
     maxRpsWithoutScaleOut,
     parseCpuMillis,
     parseMemoryBytes,
+    parseResources,
     podCpuAtHpaTarget,
     recommendedLabels,
+    scaleResources,
     selectorLabels,
 } from "../components/shared";
 
@@ -142,7 +148,65 @@ describe("quantities", () => {
         for (const bad of ["lots", "1 Gi", "1gb", "", "m"]) {
             assert.match(checkQuantity(bad) ?? "", /is not a Kubernetes quantity \(examples:/, bad);
         }
-        assert.throws(() => parseCpuMillis("lots"), /not a Kubernetes quantity/);
+        assert.throws(() => parseCpuMillis("lots"), {
+            name: "QuantityError",
+            message: '"lots" is not a Kubernetes quantity (examples: 250m, 1, 1.5, 512Mi, 2Gi, 1G)',
+        });
+    });
+
+    it("reads a quantity with surrounding spaces (a YAML scalar like ' 250m') the way the API server does", () => {
+        // k8s.io/apimachinery pkg/api/resource/quantity.go, Quantity.UnmarshalJSON:
+        // ParseQuantity(strings.TrimSpace(string(value))).
+        assert.equal(checkQuantity(" 250m "), undefined);
+        assert.equal(parseCpuMillis(" 250m "), 250);
+        assert.equal(parseMemoryBytes("\t1Gi "), 2 ** 30);
+    });
+
+    it("parses a leading decimal point and a sign", () => {
+        assert.equal(parseCpuMillis(".5"), 500);
+        assert.equal(parseMemoryBytes(".5Ki"), 512);
+        assert.equal(parseCpuMillis("-500m"), -500);
+        assert.equal(parseCpuMillis("+2"), 2000);
+    });
+
+    it("rejects a memory quantity that is not a whole number of bytes, and names the likely slip", () => {
+        assert.equal(
+            checkMemoryQuantity("512m"),
+            '"512m" is not a whole number of bytes (the suffix m means thousandths; did you mean "512Mi"?; e.g. 512Mi, 1Gi)',
+        );
+        assert.equal(checkMemoryQuantity("0.5"), '"0.5" is not a whole number of bytes (memory is counted in bytes; e.g. 512Mi, 1Gi)');
+        assert.equal(checkMemoryQuantity("1000m"), undefined);
+        assert.equal(checkMemoryQuantity("1.5Ki"), undefined);
+        assert.match(checkMemoryQuantity("1 Gi") ?? "", /is not a Kubernetes quantity/);
+    });
+
+    it("formats memory with the largest binary suffix that divides it, every suffix from Ki to Ei", () => {
+        assert.equal(formatMemory(0), "0");
+        assert.equal(formatMemory(1024), "1Ki");
+        assert.equal(formatMemory(3 * 2 ** 20), "3Mi");
+        assert.equal(formatMemory(2 ** 40), "1Ti");
+        assert.equal(formatMemory(2 ** 50), "1Pi");
+        assert.equal(formatMemory(2 ** 60), "1Ei");
+        assert.equal(formatMemory(1536), "1536");
+    });
+
+    it("describes CPU and memory for the report in cores and GiB/MiB", () => {
+        assert.equal(describeCpu(2000), "2 cores");
+        assert.equal(describeCpu(2500), "2.5 cores");
+        assert.equal(describeCpu(1250), "1.250 cores");
+        assert.equal(describeMemory(2 ** 30), "1.00 GiB");
+        assert.equal(describeMemory(1.5 * 2 ** 30), "1.50 GiB");
+        assert.equal(describeMemory(512 * 2 ** 20), "512 MiB");
+    });
+
+    it("adds and scales pod resources exactly", () => {
+        const pod = parseResources({ cpu: "600m", memory: "640Mi" });
+        assert.deepEqual(pod, { cpuMillis: 600, memoryBytes: 640 * 2 ** 20 });
+        assert.deepEqual(addResources(pod, { cpuMillis: 100, memoryBytes: 2 ** 20 }), { cpuMillis: 700, memoryBytes: 641 * 2 ** 20 });
+        assert.deepEqual(addResources(), { cpuMillis: 0, memoryBytes: 0 });
+        assert.deepEqual(scaleResources(pod, 3), { cpuMillis: 1800, memoryBytes: 1920 * 2 ** 20 });
+        assert.deepEqual(parseResources(undefined), { cpuMillis: 0, memoryBytes: 0 });
+        assert.deepEqual(parseResources({ memory: "1Ki" }), { cpuMillis: 0, memoryBytes: 1024 });
     });
 });
 
