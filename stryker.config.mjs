@@ -16,15 +16,18 @@ const REAL_BINARY_TESTS = ["tests/nginx-sidecar.test.ts", "tests/lua-log-path.te
 const withoutRealBinaries = folders.every((folder) => ["global-rate-limit", "cluster", "routing", "delivery"].includes(folder));
 
 // The order the test files run in. A mutant run stops at its first failing test (bail), so the
-// files that call functions directly come first, those that render a whole stack under the mock
-// runtime (0.5-1.5 s per stack and mode) after them, and the real nginx/LuaJIT tests (seconds of
-// real time each) last. Mocha keeps the order of `spec` (mocha lib/cli/collect-files.cjs).
+// files named after the mutated folder (tests/shared.test.ts for components/shared) come first,
+// then those that call functions directly, those that render a whole stack under the mock runtime
+// (0.5-1.5 s per stack and mode) after them, and the real nginx/LuaJIT tests (seconds of real time
+// each) last. Mocha keeps the order of `spec` (mocha lib/cli/collect-files.cjs).
 const RENDERS_A_STACK = /\b(runStack|runStackFresh|synthesizeStack|synthesize|renderedObjects|run)\(/;
 const testFiles = readdirSync("tests")
     .filter((name) => name.endsWith(".test.ts"))
     .map((name) => `tests/${name}`)
     .filter((file) => !(withoutRealBinaries && REAL_BINARY_TESTS.includes(file)));
-const cost = (file) => (REAL_BINARY_TESTS.includes(file) ? 2 : RENDERS_A_STACK.test(readFileSync(file, "utf8")) ? 1 : 0);
+const cost = (file) =>
+    (folders.some((folder) => file.startsWith(`tests/${folder}`)) ? 0 : 10) +
+    (REAL_BINARY_TESTS.includes(file) ? 2 : RENDERS_A_STACK.test(readFileSync(file, "utf8")) ? 1 : 0);
 const orderedTestFiles = testFiles.sort((a, b) => cost(a) - cost(b) || a.localeCompare(b));
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -15,12 +15,13 @@ import {
     GlobalRateLimit,
     pathRegexWarning,
     protobufDuration,
+    rateLimitNames,
     rateLimitRules,
     renderGlobalRateLimit,
     RenderedGlobalRateLimit,
 } from "../components/global-rate-limit";
 import { CONTENT_HASH_ANNOTATION } from "../components/shared";
-import { runProgram, SECRET_MARKER } from "../cli/mock-runtime";
+import { Mode, runProgram, SECRET_MARKER } from "../cli/mock-runtime";
 import { kubernetesObjects, renderManifests, renderResourcesJson } from "../cli/render";
 import { editConfig, findResource, resourcesOfType, runStack, stackFile, StackName, synthesizeStack } from "./support/program";
 import { validateKubeObject } from "./support/schemas";
@@ -411,6 +412,16 @@ describe("global rate limit: the gateway's EnvoyFilters", () => {
         assert.equal(protobufDuration("1500ms"), "1.500s");
         assert.equal(protobufDuration("2s"), "2s");
         assert.equal(protobufDuration("1000ms"), "1s");
+        for (const bad of ["50 ms", "x50ms", "50msx", "1m", ""]) {
+            assert.throws(() => protobufDuration(bad), { name: "RangeError", message: `not a duration of ms or s: ${bad}` }, bad);
+        }
+    });
+
+    it("names the EnvoyFilter in the error when a gateway's name makes its filter names too long", () => {
+        const names = rateLimitNames(configOf("production").rateLimits.global as GlobalRateLimitConfig);
+        const gateway = { ...configOf("production").gateways[0], name: "g".repeat(250) };
+        assert.throws(() => names.filter(gateway), new RegExp(`^InvalidNameError: EnvoyFilter of g{250}: `));
+        assert.throws(() => names.actions(gateway), new RegExp(`^InvalidNameError: EnvoyFilter of g{250}: `));
     });
 
     it("validates every object of the variant against the upstream schemas", async () => {
@@ -431,6 +442,48 @@ describe("global rate limit: the gateway's EnvoyFilters", () => {
         assert.deepEqual(problems, []);
     });
 });
+
+/**
+ * Runs the GlobalRateLimit component alone, with production's gateways and cluster network. With
+ * `reveal`, what the connection Secret holds is returned unmasked as the `secretData` output.
+ */
+function runComponent(
+    global: GlobalRateLimitConfig,
+    token: string | undefined,
+    { mode = "up", reveal = false }: { mode?: Mode; reveal?: boolean } = {},
+) {
+    const config = configOf("production");
+    return runProgram(
+        async () => {
+            const provider = new k8s.Provider("cluster", {});
+            const component = new GlobalRateLimit(
+                "ratelimit",
+                {
+                    global,
+                    gateways: config.gateways,
+                    nodeRole: "system",
+                    aws:
+                        token === undefined
+                            ? undefined
+                            : {
+                                  clusterName: config.cluster.name,
+                                  vpcId: config.cluster.vpcId ?? "",
+                                  privateSubnetIds: config.cluster.privateSubnetIds ?? [],
+                                  tags: {},
+                                  authToken: pulumi.secret(token),
+                              },
+                },
+                { provider },
+            );
+            return {
+                token: pulumi.secret(token ?? ""),
+                secretData: reveal && component.redisSecret !== undefined ? pulumi.unsecret(component.redisSecret.stringData) : undefined,
+                url: component.elastiCache?.url,
+            };
+        },
+        { project: "bff-platform", stack: "test", configMap: { "aws:region": "ap-northeast-1" }, mode },
+    );
+}
 
 describe("global rate limit in the program", () => {
     it("registers every Kubernetes object through the cluster provider, in argocd mode too", async () => {
@@ -493,29 +546,7 @@ describe("global rate limit in the program", () => {
     it("never writes the auth token: not in manifests, resources.json, ConfigMaps or env values", async () => {
         const token = "sentinel-token-7f3a9c1e5b2d4a6c8e0f1a3b5c7d9e2f4a6b8c0d1e3f5a7b9c2d4e6f8a0b1c3";
         const config = configOf("production");
-        const result = await runProgram(
-            async () => {
-                const provider = new k8s.Provider("cluster", {});
-                new GlobalRateLimit(
-                    "ratelimit",
-                    {
-                        global: config.rateLimits.global as GlobalRateLimitConfig,
-                        gateways: config.gateways,
-                        nodeRole: "system",
-                        aws: {
-                            clusterName: config.cluster.name,
-                            vpcId: config.cluster.vpcId ?? "",
-                            privateSubnetIds: config.cluster.privateSubnetIds ?? [],
-                            tags: {},
-                            authToken: pulumi.secret(token),
-                        },
-                    },
-                    { provider },
-                );
-                return { token: pulumi.secret(token) };
-            },
-            { project: "bff-platform", stack: "test", configMap: { "aws:region": "ap-northeast-1" } },
-        );
+        const result = await runComponent(config.rateLimits.global as GlobalRateLimitConfig, token);
         const objects = kubernetesObjects(result.resources);
         const files = [...renderManifests(objects).values(), renderResourcesJson(result.resources), JSON.stringify(result.outputs)].join(
             "\n",
@@ -539,6 +570,55 @@ describe("global rate limit in the program", () => {
             env.find((e: any) => e.name === "REDIS_AUTH"),
             { name: "REDIS_AUTH", valueFrom: { secretKeyRef: { name: "ratelimit-redis", key: "REDIS_AUTH" } } },
         );
+    });
+
+    it("gives ratelimit the ElastiCache primary endpoint with its port and the token, in the Secret it reads", async () => {
+        const token = "sentinel-token-for-the-secret";
+        const result = await runComponent(configOf("production").rateLimits.global as GlobalRateLimitConfig, token, { reveal: true });
+        // The mock runtime's ElastiCache endpoint (cli/mock-runtime.ts), as the cloud would return it.
+        const endpoint = "master.frontend-production-ratelimit.mock.cache.amazonaws.com:6379";
+        assert.equal(result.outputs.url, endpoint);
+        assert.deepEqual(result.outputs.secretData, { REDIS_URL: endpoint, REDIS_AUTH: token });
+    });
+
+    it("turns automatic failover and Multi-AZ on only with a replica: AWS refuses them on one node", async () => {
+        const global = configOf("production").rateLimits.global as GlobalRateLimitConfig;
+        for (const [numCacheClusters, failover] of [
+            [1, false],
+            [2, true],
+        ] as const) {
+            const result = await runComponent({ ...global, elasticache: { nodeType: "cache.t4g.small", numCacheClusters } }, "t");
+            const group = findResource(result, "aws:elasticache/replicationGroup:ReplicationGroup", "frontend-production-ratelimit");
+            assert.equal(group.inputs.numCacheClusters, numCacheClusters);
+            assert.equal(group.inputs.automaticFailoverEnabled, failover, `${numCacheClusters} node(s)`);
+            assert.equal(group.inputs.multiAzEnabled, failover, `${numCacheClusters} node(s)`);
+        }
+    });
+
+    it("refuses ElastiCache without the cluster's network settings, naming what is missing", async () => {
+        const global = configOf("production").rateLimits.global as GlobalRateLimitConfig;
+        await assert.rejects(
+            runComponent(global, undefined),
+            /GlobalRateLimit: redis elasticache needs the aws settings \(cluster name, VPC, subnets\)/,
+        );
+    });
+
+    it("warns in preview and up about each limit whose pathRegex cannot tolerate a tail or a query, naming the limit", async () => {
+        const global = configOf("production").rateLimits.global as GlobalRateLimitConfig;
+        const limits = [...global.limits, { ...global.limits[0], name: "anchored", pathRegex: "/anchored/[a-z]+$" }];
+        const warnings: string[] = [];
+        const original = console.warn;
+        // Without an engine (the mock runtime), pulumi.log.warn writes to console.warn
+        // (@pulumi/pulumi log/index.js); under the engine it is a WARNING diagnostic of the component.
+        console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+        try {
+            await runComponent({ ...global, limits }, "t", { mode: "preview" });
+        } finally {
+            console.warn = original;
+        }
+        assert.deepEqual(warnings, [
+            `warning: [runtime] rateLimits.global.limits[${limits.length - 1}].pathRegex: ${pathRegexWarning("/anchored/[a-z]+$")}`,
+        ]);
     });
 
     it("synth of production shows the token only as the secret marker", async () => {

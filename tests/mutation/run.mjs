@@ -63,18 +63,34 @@ for (const report of reports(join(root, "reports", "mutation"))) {
 
 // Stryker's definition (https://stryker-mutator.io/docs/mutation-testing-elements/mutant-states-and-metrics/):
 // score = detected / valid, detected = killed + timeout, valid = detected + survived + no coverage.
-// Ignored (static mutants unless STRYKER_STATIC=1) and compile errors are outside the score.
+// Ignored and compile errors are outside the score. Ignored mutants are either static (unless
+// STRYKER_STATIC=1) or judged equivalent in the code, with a `// Stryker disable next-line
+// <mutator>: <reason>` comment (https://stryker-mutator.io/docs/stryker-js/disable-mutants/).
+const STATIC_REASON = /^Static mutant/;
 const rows = [];
+const listed = { Survived: [], NoCoverage: [], equivalent: [] };
 for (const folder of allFolders) {
     const measured = [...files.keys()].filter((path) => path.startsWith(`components/${folder}/`));
     if (measured.length === 0) {
         continue;
     }
     const total = readdirSync(join(components, folder)).filter((name) => name.endsWith(".ts")).length;
-    const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, Ignored: 0, CompileError: 0 };
+    const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, equivalent: 0, static: 0, CompileError: 0 };
     for (const path of measured) {
         for (const mutant of files.get(path)) {
+            const where = `${path}:${mutant.location.start.line} ${mutant.mutatorName}`;
+            if (mutant.status === "Ignored") {
+                const kind = STATIC_REASON.test(mutant.statusReason ?? "") ? "static" : "equivalent";
+                counts[kind] += 1;
+                if (kind === "equivalent") {
+                    listed.equivalent.push(`${where}: ${mutant.statusReason}`);
+                }
+                continue;
+            }
             counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
+            if (mutant.status in listed) {
+                listed[mutant.status].push(`${where}: ${String(mutant.replacement).replace(/\s+/g, " ").slice(0, 80)}`);
+            }
         }
     }
     const detected = counts.Killed + counts.Timeout;
@@ -87,15 +103,25 @@ for (const folder of allFolders) {
         detected,
         counts.Survived,
         counts.NoCoverage,
-        counts.Ignored,
+        counts.equivalent,
+        counts.static,
         counts.CompileError,
     ]);
 }
-const header = ["folder", "files", "score", "killed", "survived", "no coverage", "ignored", "compile errors"];
+const header = ["folder", "files", "score", "killed", "survived", "no coverage", "equivalent", "static", "compile errors"];
 const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => String(row[i]).length)));
 const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join("  ");
 console.log(`\nmutation score per folder (newest result of each file under reports/mutation/)\n${line(header)}`);
 for (const row of rows) {
     console.log(line(row));
+}
+for (const [title, entries] of [
+    ["judged equivalent (disabled in the code, with the reason)", listed.equivalent],
+    ["survived", listed.Survived],
+    ["not covered by any test", listed.NoCoverage],
+]) {
+    if (entries.length > 0) {
+        console.log(`\n${title}:\n${entries.map((entry) => `  ${entry}`).join("\n")}`);
+    }
 }
 process.exit(failed ? 1 : 0);
