@@ -21,6 +21,7 @@ export function createBackupLayer({ config, region }: LoadedConfig, cluster: Eks
         clusterName: cluster.clusterName,
         namespace: config.delivery.argocdNamespace,
         tags: STACK_TAGS(config.environment),
+        podIdentityAgent: cluster.managedAddons["eks-pod-identity-agent"],
     });
     const argocdNamespace = addons.namespaces.argocd;
     const dependsOn = [storage.identity, ...addons.releasesOf("argocd"), ...(argocdNamespace === undefined ? [] : [argocdNamespace])];

@@ -156,6 +156,23 @@ describe("IAM of the add-ons", () => {
         }
     });
 
+    it("binds a role to pods only once its policy is attached and the Pod Identity Agent runs: no pod starts without its permissions", () => {
+        const associations = resourcesOfType(production, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+        assert.equal(associations.length, 6);
+        const agent = findResource(production, "aws:eks/addon:Addon", "frontend-production-eks-pod-identity-agent");
+        // A managed policy's attachment (add-ons, backup) or an inline role policy (static uploads), named like the association.
+        const grants = [
+            ...resourcesOfType(production, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
+            ...resourcesOfType(production, "aws:iam/rolePolicy:RolePolicy"),
+        ];
+        for (const association of associations) {
+            const grant = grants.filter((g) => g.name === association.name);
+            assert.equal(grant.length, 1, `${association.name}: one grant`);
+            assert.ok(association.dependencies.includes(grant[0].urn), `${association.name} waits for its policy`);
+            assert.ok(association.dependencies.includes(agent.urn), `${association.name} waits for the Pod Identity Agent`);
+        }
+    });
+
     it("nothing grants * on *, nor a whole service, in any policy the program registers", async () => {
         const file = stackFile("production");
         const direct = await run(

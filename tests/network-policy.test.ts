@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ConnectionSource, ConnectionTarget, ingressAllowed, NetworkPolicyObject, selectorMatches } from "../components/shared";
+import {
+    ConnectionSource,
+    ConnectionTarget,
+    ingressAllowed,
+    LabelSelectorRequirement,
+    NetworkPolicyObject,
+    selectorMatches,
+} from "../components/shared";
 import { RunResult } from "../cli/mock-runtime";
 import { editConfig, findResource, oncePerRun, resourcesOfType, run, runStack, stackFile } from "./support/program";
 
@@ -312,9 +319,70 @@ describe("the NetworkPolicy evaluator", () => {
 
     it("evaluates matchExpressions", () => {
         const labels = { tier: "web", env: "prod" };
-        assert.equal(selectorMatches({ matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] }, labels), true);
-        assert.equal(selectorMatches({ matchExpressions: [{ key: "env", operator: "NotIn", values: ["prod"] }] }, labels), false);
-        assert.equal(selectorMatches({ matchExpressions: [{ key: "job", operator: "DoesNotExist" }] }, labels), true);
-        assert.equal(selectorMatches({ matchExpressions: [{ key: "job", operator: "Exists" }] }, labels), false);
+        const matches = (expression: LabelSelectorRequirement) => selectorMatches({ matchExpressions: [expression] }, labels);
+        assert.equal(matches({ key: "tier", operator: "In", values: ["web", "api"] }), true);
+        assert.equal(matches({ key: "tier", operator: "In", values: ["api"] }), false);
+        assert.equal(matches({ key: "job", operator: "In", values: ["web"] }), false);
+        assert.equal(matches({ key: "env", operator: "NotIn", values: ["prod"] }), false);
+        assert.equal(matches({ key: "env", operator: "NotIn", values: ["dev"] }), true);
+        // NotIn matches a pod without the label (Kubernetes label selector semantics).
+        assert.equal(matches({ key: "job", operator: "NotIn", values: ["prod"] }), true);
+        assert.equal(matches({ key: "job", operator: "DoesNotExist" }), true);
+        assert.equal(matches({ key: "tier", operator: "DoesNotExist" }), false);
+        assert.equal(matches({ key: "job", operator: "Exists" }), false);
+        assert.equal(matches({ key: "tier", operator: "Exists" }), true);
+    });
+
+    it("applies a policy only to pods of its own namespace", () => {
+        const denyInB = policy("b", { podSelector: {}, policyTypes: ["Ingress"] });
+        assert.equal(ingressAllowed([denyInB], podIn("c"), target), true);
+        assert.equal(ingressAllowed([denyInB], podIn("c"), { ...target, namespace: "b" }), false);
+    });
+
+    it("reads empty ports or from lists as all ports or all sources", () => {
+        const allPorts = policy("a", { podSelector: {}, ingress: [{ ports: [], from: [{ podSelector: {} }] }] });
+        assert.equal(ingressAllowed([allPorts], podIn("a"), { ...target, port: 12345 }), true);
+        const allSources = policy("a", { podSelector: {}, ingress: [{ ports: [{ port: 80 }], from: [] }] });
+        assert.equal(ingressAllowed([allSources], podIn("z"), target), true);
+        assert.equal(ingressAllowed([allSources], { kind: "external", ip: "198.51.100.1" }, target), true);
+        assert.equal(ingressAllowed([allSources], podIn("z"), { ...target, port: 81 }), false);
+        // A port entry with a protocol only: every port of that protocol.
+        const anyTcp = policy("a", { podSelector: {}, ingress: [{ ports: [{ protocol: "TCP" }] }] });
+        assert.equal(ingressAllowed([anyTcp], podIn("z"), { ...target, port: 12345 }), true);
+        assert.equal(ingressAllowed([anyTcp], podIn("z"), { ...target, protocol: "UDP" }), false);
+    });
+
+    it("includes both ends of a port range", () => {
+        const range = policy("a", { podSelector: {}, ingress: [{ ports: [{ port: 9000, endPort: 9010 }] }] });
+        for (const [port, allowed] of [
+            [8999, false],
+            [9000, true],
+            [9010, true],
+            [9011, false],
+        ] as const) {
+            assert.equal(ingressAllowed([range], podIn("z"), { ...target, port }), allowed, String(port));
+        }
+    });
+
+    it("matches CIDRs by prefix, /0 as every address, and any of several exceptions", () => {
+        const anywhere = policy("a", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] });
+        assert.equal(ingressAllowed([anywhere], { kind: "external", ip: "203.0.113.7" }, target), true);
+        const block = policy("a", {
+            podSelector: {},
+            ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/16", except: ["10.0.5.0/24", "10.0.6.0/24"] } }] }],
+        });
+        assert.equal(ingressAllowed([block], { kind: "external", ip: "10.0.6.1" }, target), false);
+        assert.equal(ingressAllowed([block], { kind: "external", ip: "10.0.255.255" }, target), true);
+        assert.equal(ingressAllowed([block], { kind: "external", ip: "10.0.0.0" }, target), true);
+    });
+
+    it("refuses what is not an IPv4 address, naming it", () => {
+        const block = policy("a", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/16" } }] }] });
+        for (const ip of ["10.0.1", "10.0.1.256", "10.0.-1.1", "10.0.1.x", "10.0.1.1.1"]) {
+            assert.throws(() => ingressAllowed([block], { kind: "external", ip }, target), {
+                name: "RangeError",
+                message: `not an IPv4 address: ${ip}`,
+            });
+        }
     });
 });

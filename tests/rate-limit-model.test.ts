@@ -30,6 +30,25 @@ describe("local rate limit models (docs/design.md §5)", () => {
         assert.equal(summarize(tokenBucket(evenArrivals(5, 2), { maxTokens: 10, tokensPerFill: 10, fillIntervalMs: 1000 })).rejected, 0);
     });
 
+    it("envoy refills whole intervals from the last fill, never above the bucket size", () => {
+        const limit = { maxTokens: 2, tokensPerFill: 1, fillIntervalMs: 100 };
+        const arrivals = [0, 0, 0, 99, 100, 250, 299, 300, 1000, 1000, 1000];
+        assert.deepEqual(
+            tokenBucket(arrivals, limit).map((o) => o.accepted),
+            [true, true, false, false, true, true, false, true, true, true, false],
+        );
+        // The first interval starts at the first request, not at 0.
+        assert.deepEqual(
+            tokenBucket([1050, 1050, 1050, 1100], limit).map((o) => o.accepted),
+            [true, true, false, false],
+        );
+        // Two tokens per fill.
+        assert.deepEqual(
+            tokenBucket([0, 0, 0, 100, 100, 100], { maxTokens: 2, tokensPerFill: 2, fillIntervalMs: 100 }).map((o) => o.accepted),
+            [true, true, false, true, true, false],
+        );
+    });
+
     it("delays every queued request when no delay is set (nginx's default)", () => {
         const { immediate, delayed } = summarize(leakyBucket([0, 0, 0], { requestsPerSecond: 10, burst: 5 }));
         assert.deepEqual([immediate, delayed], [1, 2]);

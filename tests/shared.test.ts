@@ -1,7 +1,10 @@
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import {
     addResources,
     assertName,
+    inheritedDependsOn,
+    istioProxyAnnotations,
     canonicalJson,
     checkLocalLimit,
     checkMemoryQuantity,
@@ -23,6 +26,8 @@ import {
     podCpuAtHpaTarget,
     recommendedLabels,
     scaleResources,
+    staticUploadJobName,
+    versionNamePart,
     selectorLabels,
 } from "../components/shared";
 
@@ -95,6 +100,42 @@ describe("labels", () => {
     });
 });
 
+describe("names: messages and derived parts", () => {
+    it("says an empty name is not allowed, with what is allowed and the limit", () => {
+        assert.equal(
+            checkName("dns1123Label", ""),
+            "must not be empty (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+        );
+        // A label value may be empty.
+        assert.equal(checkName("labelValue", ""), undefined);
+    });
+
+    it("lists every problem of a name in one sentence", () => {
+        assert.equal(
+            checkName("dns1123Label", `${"A".repeat(64)}`),
+            `"${"A".repeat(64)}" is 64 characters long, more than the limit of 63 and has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+        );
+    });
+
+    it("throws InvalidNameError naming the object a derived name was for", () => {
+        assert.throws(() => assertName("dns1123Label", "Pc-web", "Service of pc-web"), {
+            name: "InvalidNameError",
+            message: `Service of pc-web: "Pc-web" has characters or a shape Kubernetes rejects (allowed: lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+        });
+    });
+
+    it("joins child name parts with '-', skipping missing and empty ones", () => {
+        assert.equal(childName("canary Service", "pc-web", undefined, "", "canary"), "pc-web-canary");
+        assert.throws(() => childName("x", "a".repeat(60), "canary"), /^InvalidNameError: x: "a{60}-canary" is 67 characters long/);
+    });
+
+    it("turns a version into a name part: one '-' per run of rejected characters, none at either end", () => {
+        assert.equal(versionNamePart("2.15.0-RC.1+build_7"), "2-15-0-rc-1-build-7");
+        assert.equal(versionNamePart("..v1..2__"), "v1-2");
+        assert.equal(staticUploadJobName("pc-web", "v2.0.0"), "pc-web-static-upload-v2-0-0");
+    });
+});
+
 describe("content hash", () => {
     it("is the sha256 of canonical JSON, independent of key order", () => {
         assert.equal(contentHash({ b: 1, a: { d: 2, c: 3 } }), contentHash({ a: { c: 3, d: 2 }, b: 1 }));
@@ -102,6 +143,11 @@ describe("content hash", () => {
         assert.match(contentHash("x"), /^[0-9a-f]{64}$/);
         // sha256 of the JSON text "x" (three bytes, quotes included), computed with Python's hashlib.
         assert.equal(contentHash("x"), "ba2df4903a2c14e86dc3bcca58911b44ac1d2514b7227bf6eb08cfb978f55a1b");
+    });
+
+    it("hashes null values and keeps arrays in their order", () => {
+        assert.equal(canonicalJson({ b: null, a: [{ d: 1, c: 2 }, 3] }), '{"a":[{"c":2,"d":1},3],"b":null}');
+        assert.notEqual(contentHash([1, 2]), contentHash([2, 1]));
     });
 
     it("changes when any value changes", () => {
@@ -216,7 +262,10 @@ describe("capacity formulas (docs/design.md §5)", () => {
         assert.equal(maxRpsWithoutScaleOut({ totalCpuMillis: 12000, perPodCpuMillis: 600, triggerRpsPerPod: 8 }), 160);
         // A partial pod does not count.
         assert.equal(maxRpsWithoutScaleOut({ totalCpuMillis: 12500, perPodCpuMillis: 600, triggerRpsPerPod: 8 }), 160);
-        assert.throws(() => maxRpsWithoutScaleOut({ totalCpuMillis: 1, perPodCpuMillis: 0, triggerRpsPerPod: 1 }), RangeError);
+        assert.throws(() => maxRpsWithoutScaleOut({ totalCpuMillis: 1, perPodCpuMillis: 0, triggerRpsPerPod: 1 }), {
+            name: "RangeError",
+            message: "per-pod requests.cpu must be positive",
+        });
     });
 
     it("caps the global limit at the smaller of BFF and backend capacity", () => {
@@ -228,10 +277,9 @@ describe("capacity formulas (docs/design.md §5)", () => {
     it("requires the local limit between the HPA trigger and the pod performance limit", () => {
         assert.deepEqual(checkLocalLimit({ localRps: 10, triggerRps: 8, performanceRps: 14 }), []);
         assert.match(checkLocalLimit({ localRps: 8, triggerRps: 8, performanceRps: 14 })[0], /not above the HPA trigger of 8 rps/);
-        assert.match(
-            checkLocalLimit({ localRps: 14, triggerRps: 8, performanceRps: 14 })[0],
-            /not below the pod performance limit of 14 rps/,
-        );
+        assert.deepEqual(checkLocalLimit({ localRps: 14, triggerRps: 8, performanceRps: 14 }), [
+            "local limit 14 rps per pod is not below the pod performance limit of 14 rps: the pod would fail before the limit protects it",
+        ]);
     });
 
     it("counts sidecar requests in the HPA utilization basis", () => {
@@ -245,5 +293,42 @@ describe("capacity formulas (docs/design.md §5)", () => {
         assert.deepEqual(instanceCapacity("m6i.large"), { cpuMillis: 2000, memoryBytes: 8 * 2 ** 30 });
         assert.deepEqual(instanceCapacity("r7g.xlarge"), { cpuMillis: 4000, memoryBytes: 32 * 2 ** 30 });
         assert.equal(instanceCapacity("t3.medium"), undefined);
+        // Generations without attribute letters, and of two digits.
+        assert.deepEqual(instanceCapacity("m5.large"), { cpuMillis: 2000, memoryBytes: 8 * 2 ** 30 });
+        assert.deepEqual(instanceCapacity("c7gn.xlarge"), { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30 });
+        assert.deepEqual(instanceCapacity("m10i.large"), { cpuMillis: 2000, memoryBytes: 8 * 2 ** 30 });
+        // Whole names only.
+        assert.equal(instanceCapacity("xc6i.xlarge"), undefined);
+        assert.equal(instanceCapacity("c6i.xlarge-spot"), undefined);
+    });
+});
+
+describe("istio-proxy resource annotations", () => {
+    it("writes a CPU limit annotation only when a CPU limit is set", () => {
+        const requests = { cpu: "100m", memory: "128Mi" };
+        assert.deepEqual(istioProxyAnnotations({ requests, limits: { memory: "256Mi" } }), {
+            "sidecar.istio.io/proxyCPU": "100m",
+            "sidecar.istio.io/proxyMemory": "128Mi",
+            "sidecar.istio.io/proxyMemoryLimit": "256Mi",
+        });
+        assert.equal(istioProxyAnnotations({ requests, limits: { cpu: "1", memory: "256Mi" } })["sidecar.istio.io/proxyCPULimit"], "1");
+    });
+});
+
+describe("a component's dependsOn, passed to its children", () => {
+    // What Pulumi's Resource.isInstance looks for (@pulumi/pulumi resource.js: `__pulumiResource`).
+    const resource = { __pulumiResource: true } as unknown as pulumi.Resource;
+
+    it("takes none, one resource or a list", () => {
+        assert.deepEqual(inheritedDependsOn(undefined), []);
+        assert.deepEqual(inheritedDependsOn({}), []);
+        assert.deepEqual(inheritedDependsOn({ dependsOn: resource }), [resource]);
+        assert.deepEqual(inheritedDependsOn({ dependsOn: [resource] }), [resource]);
+    });
+
+    it("refuses an output of resources, which children could not wait on", () => {
+        assert.throws(() => inheritedDependsOn({ dependsOn: pulumi.output([resource]) as any }), {
+            message: "dependsOn of a component must be a resource or a list of resources",
+        });
     });
 });

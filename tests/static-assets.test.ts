@@ -62,7 +62,11 @@ describe("static assets: the bucket and its CDN", () => {
             assert.deepEqual(findResource(result, BUCKET_TYPES.versioning, "static-assets").inputs.versioningConfiguration, {
                 status: "Enabled",
             });
-            assert.deepEqual(findResource(result, BUCKET_TYPES.lifecycle, "static-assets").inputs.rules, [
+            // Its noncurrent-version rule is set "on a bucket that has versioning enabled (or suspended)"
+            // (S3 API reference, NoncurrentVersionExpiration): versioning first.
+            const lifecycle = findResource(result, BUCKET_TYPES.lifecycle, "static-assets");
+            assert.ok(lifecycle.dependencies.includes(findResource(result, BUCKET_TYPES.versioning, "static-assets").urn));
+            assert.deepEqual(lifecycle.inputs.rules, [
                 {
                     id: "expire-noncurrent-versions",
                     status: "Enabled",

@@ -169,6 +169,8 @@ export interface ArgoCdBackupStorageArgs {
     clusterName: pulumi.Input<string>;
     namespace: string;
     tags?: Record<string, string>;
+    /** The EKS Pod Identity Agent add-on: the association waits for it, as every other identity does. */
+    podIdentityAgent: pulumi.Resource;
 }
 
 /** The bucket, its key and the backup pod's AWS identity (`bff-platform:delivery:ArgoCdBackupStorage`). */
@@ -212,6 +214,7 @@ export class ArgoCdBackupStorage extends pulumi.ComponentResource {
                 policy: key.arn.apply((keyArn) => backupUploadPolicy(args.bucket, keyArn)),
                 description: `Argo CD backup uploads to s3://${args.bucket}/${BACKUP_PREFIX}/`,
                 tags: args.tags,
+                dependsOn: [args.podIdentityAgent],
             },
             parent,
         ).association;

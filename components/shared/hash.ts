@@ -12,7 +12,10 @@ export const CONTENT_HASH_ANNOTATION = "dependency.config-map.content-hash";
 export function canonicalJson(value: unknown): string {
     return JSON.stringify(value, (_key, v: unknown) => {
         if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-            return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+            const record = v as Record<string, unknown>;
+            // Array.prototype.sort without a comparator orders strings by UTF-16 code units, as `<` does.
+            const keys = Object.keys(record).sort();
+            return Object.fromEntries(keys.map((key) => [key, record[key]]));
         }
         return v;
     });

@@ -114,6 +114,7 @@ export function selectorMatches(selector: LabelSelector, labels: Labels): boolea
     }
     for (const requirement of selector.matchExpressions ?? []) {
         const present = Object.prototype.hasOwnProperty.call(labels, requirement.key);
+        // Stryker disable next-line ArrayDeclaration: equivalent for valid selectors, the API server requires values with In and NotIn.
         const values = requirement.values ?? [];
         const ok =
             requirement.operator === "In"

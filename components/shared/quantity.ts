@@ -63,12 +63,15 @@ function parseRational(text: string): Rational {
     }
     const [, sign, number, suffix = ""] = match;
     const [whole, fraction = ""] = number.split(".");
-    let numerator = BigInt((whole || "0") + fraction) * (sign === "-" ? -1n : 1n);
+    // The pattern has a digit in `whole` or in `fraction`.
+    const digits = BigInt(whole + fraction);
+    let numerator = sign === "-" ? -digits : digits;
     let denominator = 10n ** BigInt(fraction.length);
     if (suffix in BINARY_SUFFIXES) {
         numerator *= BINARY_SUFFIXES[suffix];
     } else {
         const exponent = suffix in DECIMAL_SUFFIXES ? DECIMAL_SUFFIXES[suffix] : Number(suffix.slice(1));
+        // Stryker disable next-line EqualityOperator: equivalent, at 0 both branches multiply by 10^0.
         if (exponent >= 0) {
             numerator *= 10n ** BigInt(exponent);
         } else {

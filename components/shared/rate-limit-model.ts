@@ -42,6 +42,7 @@ export function leakyBucket(arrivalsMs: number[], limit: LeakyBucket): Outcome[]
         excess = next;
         last = now;
         const free = (limit.delay ?? 0) * 1000;
+        // Stryker disable next-line EqualityOperator: equivalent, at excess = free both give 0.
         return { accepted: true, delayMs: excess > free ? ((excess - free) * 1000) / rate : 0 };
     });
 }
@@ -57,11 +58,10 @@ export function tokenBucket(arrivalsMs: number[], limit: TokenBucket): Outcome[]
     let tokens = limit.maxTokens;
     let lastFill = arrivalsMs[0] ?? 0;
     return arrivalsMs.map((now) => {
+        // Whole intervals since the last fill (arrivals are sorted: never negative).
         const fills = Math.floor((now - lastFill) / limit.fillIntervalMs);
-        if (fills > 0) {
-            tokens = Math.min(limit.maxTokens, tokens + fills * limit.tokensPerFill);
-            lastFill += fills * limit.fillIntervalMs;
-        }
+        tokens = Math.min(limit.maxTokens, tokens + fills * limit.tokensPerFill);
+        lastFill += fills * limit.fillIntervalMs;
         if (tokens >= 1) {
             tokens -= 1;
             return { accepted: true, delayMs: 0 };
