@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { allObjects, renderBffService, rolloutSteps, serviceNames } from "../components/bff-service";
+import { allObjects, renderBffService, rolloutRoutesOf, rolloutSteps, serviceNames } from "../components/bff-service";
 import { parseStackConfig, ServiceConfig, serviceSchema } from "../components/config";
 import { CONTENT_HASH_ANNOTATION } from "../components/shared";
 import { renderResourcesJson } from "../cli/render";
@@ -479,6 +479,21 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
         ]);
     });
 
+    it("selects the External metric by its labels when the service names some", () => {
+        const s = entry({
+            replicas: undefined,
+            hpa: {
+                minReplicas: 2,
+                maxReplicas: 10,
+                external: { metricName: "trace.http.request.hits", selector: { service: "demo" }, targetAverageValue: "40" },
+            },
+        });
+        assert.deepEqual(render(s).horizontalPodAutoscaler.spec.metrics[0].external.metric, {
+            name: "trace.http.request.hits",
+            selector: { matchLabels: { service: "demo" } },
+        });
+    });
+
     it("renders Jobs as Argo CD PreSync hooks and CronJobs, none with the istio sidecar or a TTL", () => {
         const [job, cron] = render(service("account-web")).jobs;
         assert.equal(job.kind, "Job");
@@ -671,5 +686,17 @@ describe("BFF service in the program", () => {
         assert.ok(old);
         assert.equal(renderResourcesJson(changed), renderResourcesJson([old]).replaceAll("2.14.0", "2.15.0"), "only the version");
         assert.equal(resourcesOfType(after, "kubernetes:argoproj.io/v1alpha1:Rollout").length, 14);
+    });
+});
+
+describe("BFF service: a rollingUpdate service", () => {
+    const rolling = entry({ strategy: "rollingUpdate" });
+
+    it("sends all its traffic to its one Service, with no weights for a Rollout to move", () => {
+        const rendered = render(rolling, { ...ctx, services: [...productionServices(), rolling] });
+        const [primary] = rendered.virtualService.spec.http;
+        assert.deepEqual(primary.route, [{ destination: { host: "demo.frontend.svc.cluster.local", port: { number: 3000 } } }]);
+        assert.deepEqual(rolloutRoutesOf(rolling, { ...ctx, services: [rolling] }), []);
+        assert.equal(rendered.analysisTemplate, undefined);
     });
 });

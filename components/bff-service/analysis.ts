@@ -102,8 +102,9 @@ function prometheusProviders(analysis: Analysis, namespace: string) {
 }
 
 export function analysisTemplate(service: ServiceConfig, ctx: ServiceContext, names: ServiceNames, labels: Labels): KubeObject | undefined {
+    // The config allows a `canary` section with strategy "canary" only.
     const analysis = service.canary?.analysis;
-    if (service.strategy !== "canary" || analysis === undefined) {
+    if (analysis === undefined) {
         return undefined;
     }
     const providers = analysis.provider === "datadog" ? datadogProviders(ctx.namespace) : prometheusProviders(analysis, ctx.namespace);

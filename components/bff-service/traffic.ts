@@ -82,7 +82,8 @@ export function rolloutRoutesOf(target: ServiceConfig, ctx: ServiceContext): Rol
     const routes: RolloutRoute[] = [{ virtualService: names.virtualService, route: names.primaryRoute }];
     for (const source of ctx.services ?? []) {
         source.previews.forEach((preview, i) => {
-            if (preview.service === target.name && source.name !== target.name) {
+            // The config refuses a service that previews itself.
+            if (preview.service === target.name) {
                 routes.push({ virtualService: serviceNames(source, ctx.namespace).virtualService, route: previewRouteName(source, i) });
             }
         });
