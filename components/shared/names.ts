@@ -87,13 +87,11 @@ export function childName(what: string, ...parts: (string | undefined)[]): strin
  * `2-15-0-rc-1-build-7`.
  */
 export function versionNamePart(version: string): string {
-    return (
-        version
-            .toLowerCase()
-            .replace(/[^a-z0-9]+/g, "-")
-            // The first replace leaves single dashes only.
-            .replace(/^-|-$/g, "")
-    );
+    // The first replace leaves single dashes only.
+    return version
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "");
 }
 
 /** The upload Job of one release's static files: `<service>-static-upload-<version>` (at most 63 characters). */

@@ -2,8 +2,9 @@
  * Test helpers: run the real program for a stack file (or a variation of it) under the mock
  * runtime, in `up` or `preview` mode, and look up what it registered.
  *
- * A committed stack's run and synth output are computed once per test process and mode, and shared
- * by every test file (`runStack`, `synthesizeStack`): each caller gets its own deep copy, so a test
+ * A committed stack's run and synth output are computed once per test process and mode (once per
+ * mutant under `npm run mutate`), and shared by every test file (`runStack`, `synthesizeStack`):
+ * each caller gets its own deep copy, so a test
  * that changes what it got cannot change what the next one sees. Tests of determinism compare
  * independent runs: `runStackFresh` and `synthesize` itself.
  */
