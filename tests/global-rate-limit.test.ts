@@ -537,6 +537,8 @@ describe("global rate limit in the program", () => {
         const secret = findResource(result, "kubernetes:core/v1:Secret", "ratelimit-redis");
         // The typed Secret class makes the whole map secret.
         assert.equal(secret.inputs.stringData, SECRET_MARKER);
+        // ratelimit reads REDIS_URL and REDIS_AUTH from it at start: the Deployment waits for it.
+        assert.ok(findResource(result, "kubernetes:apps/v1:Deployment", "ratelimit").dependencies.includes(secret.urn));
         // Dev has neither ElastiCache nor a token.
         const devResult = await runStack("dev");
         assert.equal(resourcesOfType(devResult, "aws:elasticache/replicationGroup:ReplicationGroup").length, 0);
