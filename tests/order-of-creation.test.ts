@@ -163,6 +163,14 @@ describe("order of creation on the recorded graph", () => {
             assert.ok(rollout.dependencies.includes(findResource(result, RELEASE, release).urn), release);
         }
         assert.ok(rollout.dependencies.includes(findResource(result, NAMESPACE, "frontend").urn), "its namespace");
+        // Every other object of the service too: the engine deletes in the order of a resource's own
+        // dependencies, not its parent's, so a namespace removed with its services goes last.
+        const component = findResource(result, "bff-platform:service:BffService", "pc-web");
+        const children = result.resources.filter((r) => r.parent === component.urn && r.type.startsWith("kubernetes:"));
+        assert.ok(children.length >= 8, `${children.length} objects`);
+        for (const child of children) {
+            assert.ok(child.dependencies.includes(findResource(result, NAMESPACE, "frontend").urn), `${child.type} ${child.name}`);
+        }
     });
 
     describe("fails when one dependsOn is removed", () => {
