@@ -5,7 +5,7 @@
  * on the seed's unix datagram socket).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as tls from "node:tls";
@@ -18,7 +18,7 @@ import {
     httpGet,
     loopbackLayout,
     loopbackPorts,
-    requireBinaries,
+    realProcesses,
     selfSignedCertificate,
     SidecarNginx,
     sleep,
@@ -33,19 +33,7 @@ const PC = TEST_HOSTS[0].hostname;
 
 describe("nginx sidecar (real nginx on loopback)", function () {
     this.timeout(30_000);
-    const cleanups: (() => Promise<void>)[] = [];
-    const dirs: string[] = [];
-
-    before(() => requireBinaries("nginx", "luajit"));
-
-    afterEach(async () => {
-        for (const cleanup of cleanups.splice(0).reverse()) {
-            await cleanup().catch(() => undefined);
-        }
-        for (const dir of dirs.splice(0)) {
-            rmSync(dir, { recursive: true, force: true });
-        }
-    });
+    const { cleanups, dirs } = realProcesses("nginx", "luajit");
 
     /** Starts istio-proxy's stand-in and nginx for `gateway`; both are stopped after the test. */
     async function start(gateway: GatewayConfig, extra: { certificates?: boolean } = {}) {
@@ -320,19 +308,7 @@ describe("nginx sidecar (real nginx on loopback)", function () {
 
 describe("access-log transport and shutdown (real nginx, LuaJIT receiver as fluent-bit)", function () {
     this.timeout(30_000);
-    const cleanups: (() => Promise<void>)[] = [];
-    const dirs: string[] = [];
-
-    before(() => requireBinaries("nginx", "luajit"));
-
-    afterEach(async () => {
-        for (const cleanup of cleanups.splice(0).reverse()) {
-            await cleanup().catch(() => undefined);
-        }
-        for (const dir of dirs.splice(0)) {
-            rmSync(dir, { recursive: true, force: true });
-        }
-    });
+    const { cleanups, dirs } = realProcesses("nginx", "luajit");
 
     /** The production record shape: two logged cookies, a phone's user agent, a referer (~760 bytes a record). */
     const gateway = testGateway((g) => (g.accessLog = { cookies: ["user_session_id", "ab_group"] }));

@@ -35,6 +35,26 @@ export function requireBinaries(...names: string[]): void {
     }
 }
 
+/**
+ * For a suite that starts real processes: checks the binaries before its tests, and after each test
+ * runs the cleanups pushed to `cleanups` (last first; a failing one does not stop the others) and
+ * removes the directories pushed to `dirs`. Call it inside `describe`.
+ */
+export function realProcesses(...binaries: string[]): { cleanups: (() => Promise<void>)[]; dirs: string[] } {
+    const cleanups: (() => Promise<void>)[] = [];
+    const dirs: string[] = [];
+    before(() => requireBinaries(...binaries));
+    afterEach(async () => {
+        for (const cleanup of cleanups.splice(0).reverse()) {
+            await cleanup().catch(() => undefined);
+        }
+        for (const dir of dirs.splice(0)) {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    return { cleanups, dirs };
+}
+
 /** A self-signed certificate (ECDSA P-256) for `hostname`, made with openssl. */
 export function selfSignedCertificate(hostname: string): { crt: string; key: string } {
     const dir = mkdtempSync(join(tmpdir(), "cert-"));
