@@ -184,7 +184,7 @@ for (const stack of ["dev", "production"] as const) {
             }
         });
 
-        it("sends traffic to the nginx limiter sidecar only once it accepts connections (tcpSocket on http-limited every 5 s)", async () => {
+        it("sends traffic to the nginx limiter sidecar only once it accepts connections (tcpSocket on http-limited every 5 s), keeps it 5 s while the endpoints drop the pod, restarts it after 30 s without /healthz", async () => {
             const workloads = serviceWorkloads(await renderedObjects(stack), stack);
             const limited = workloads.filter((w) =>
                 w.spec.template.spec.containers.some((c: { name: string }) => c.name === "rate-limiter"),
@@ -196,6 +196,14 @@ for (const stack of ["dev", "production"] as const) {
             for (const workload of limited) {
                 const limiter = container(workload, "rate-limiter");
                 assert.deepEqual(limiter.readinessProbe, { tcpSocket: { port: "http-limited" }, periodSeconds: 5 }, keyOf(workload));
+                // Without preStop the kubelet stops nginx at once and istio-proxy's requests to 8079 are refused
+                // until the endpoints catch up; the app's 5 s sleep does not cover the sidecar.
+                assert.deepEqual(limiter.lifecycle, { preStop: { sleep: { seconds: 5 } } }, keyOf(workload));
+                assert.deepEqual(
+                    limiter.livenessProbe,
+                    { httpGet: { path: "/healthz", port: "limiter-health" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+                    keyOf(workload),
+                );
                 assert.deepEqual(
                     limiter.ports,
                     [

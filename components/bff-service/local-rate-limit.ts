@@ -8,7 +8,7 @@
  * At 70 requests in one instant against 10 r/s, burst 50, delay 10: nginx forwards 11 at once,
  * queues 40 and answers 19 with 429; envoy passes 50 and answers 20 with 429.
  */
-import { GATEWAY_DEFAULTS, SERVICE_DEFAULTS, ServiceConfig } from "../config";
+import { DEFAULTS, GATEWAY_DEFAULTS, SERVICE_DEFAULTS, ServiceConfig } from "../config";
 import { assertName, KubeObject, Labels, limitReqDirectives, restrictedContainer } from "../shared";
 import { ServiceNames } from "./names";
 
@@ -146,6 +146,11 @@ export function limiterContainer() {
             timeoutSeconds: 2,
             failureThreshold: 3,
         },
+        // Like the app, keep accepting while the endpoints drop the pod: without it the kubelet stops
+        // nginx at once and istio-proxy's requests to the limiter's port are refused meanwhile. Then
+        // the image's stop signal, SIGQUIT (nginx's Dockerfile `STOPSIGNAL SIGQUIT`), is a graceful
+        // shutdown: queued and in-flight requests finish within the pod's grace period.
+        lifecycle: { preStop: { sleep: { seconds: DEFAULTS.preStopSleepSeconds } } },
         securityContext: restrictedContainer({ uid: settings.uid }),
         volumeMounts: [
             { name: "limiter-config", mountPath: "/etc/nginx/limiter", readOnly: true },
