@@ -70,15 +70,16 @@ function descriptorsSent(actionsFilter: any, path: string): Entry[] {
     return rateLimits.flatMap(({ actions }) => {
         assert.equal(actions.length, 1, "one action per rate limit configuration");
         const [action] = actions;
-        if (action.request_headers !== undefined) {
-            assert.equal(action.request_headers.header_name, ":path");
-            return [{ key: action.request_headers.descriptor_key, value: path }];
-        }
         const match = action.header_value_match;
         assert.ok(match !== undefined, `unexpected action ${JSON.stringify(action)}`);
+        assert.equal(match.headers.length, 1);
         const [header] = match.headers;
         assert.equal(header.name, ":path");
-        return re2FullMatch(header.string_match.safe_regex.regex, path) ? [{ key: "header_match", value: match.descriptor_value }] : [];
+        // StringMatcher: `exact` compares the whole value, `safe_regex` must match all of it (RE2).
+        const { exact, safe_regex: regex } = header.string_match;
+        const matches = exact !== undefined ? path === exact : re2FullMatch(regex.regex, path);
+        // expect_match defaults to true: an entry only for a matching request; descriptor_key defaults to header_match.
+        return matches ? [{ key: match.descriptor_key ?? "header_match", value: match.descriptor_value }] : [];
     });
 }
 
@@ -115,8 +116,8 @@ describe("global rate limit: descriptors and actions from one list", () => {
                 for (const descriptor of configured.descriptors) {
                     const producible = filter.spec.configPatches[0].patch.value.rate_limits.some(
                         ({ actions: [a] }: any) =>
-                            (a.request_headers?.descriptor_key === descriptor.key && descriptor.key === "PATH") ||
-                            (descriptor.key === "header_match" && a.header_value_match?.descriptor_value === descriptor.value),
+                            (a.header_value_match.descriptor_key ?? "header_match") === descriptor.key &&
+                            a.header_value_match.descriptor_value === descriptor.value,
                     );
                     assert.ok(producible, `descriptor ${descriptor.key}=${descriptor.value} has no action`);
                 }
@@ -139,7 +140,19 @@ describe("global rate limit: descriptors and actions from one list", () => {
         for (const rule of rules) {
             const action = rule.action as any;
             if (rule.entry.key === "PATH") {
-                assert.deepEqual(action, { request_headers: { header_name: ":path", descriptor_key: "PATH" } });
+                assert.deepEqual(action, {
+                    header_value_match: {
+                        descriptor_key: "PATH",
+                        descriptor_value: rule.limit.path,
+                        headers: [
+                            {
+                                name: ":path",
+                                string_match:
+                                    rule.limit.name === "top" ? { safe_regex: { regex: "/(?:\\?.*)?" } } : { exact: "/api/search?q=top" },
+                            },
+                        ],
+                    },
+                });
             } else {
                 assert.equal(action.header_value_match.descriptor_value, rule.entry.value);
                 assert.equal(
@@ -148,9 +161,12 @@ describe("global rate limit: descriptors and actions from one list", () => {
                 );
             }
         }
-        // One shared :path action for both PATH limits, one header_value_match per regex.
+        // One header_value_match per limit, in config order.
         const actions = renderFor(variant()).envoyFilters[1].spec.configPatches[0].patch.value.rate_limits;
-        assert.equal(actions.length, 3);
+        assert.deepEqual(
+            actions.map(({ actions: [a] }: any) => a.header_value_match.descriptor_value),
+            ["/", "watch", "timeshift", "/api/search?q=top"],
+        );
     });
 
     it("does not count requests that no limit names", () => {
@@ -164,6 +180,51 @@ describe("global rate limit: descriptors and actions from one list", () => {
                 path,
             );
         }
+    });
+});
+
+describe("global rate limit: an exact path counts its requests whatever their query string (RE2, whole :path)", () => {
+    const matcherOf = (path: string) =>
+        (
+            rateLimitRules({
+                ...(configOf("dev").rateLimits.global as GlobalRateLimitConfig),
+                limits: [{ name: "p", path, unit: "second", requestsPerUnit: 1 }],
+            })[0].action as any
+        ).header_value_match.headers[0].string_match;
+
+    it("counts / and /?ref=x under a limit on /, not /a or //: a query no longer slips past the top-page limit", () => {
+        const { safe_regex } = matcherOf("/");
+        for (const path of ["/", "/?ref=x", "/?", "/?a=1&b=2"]) {
+            assert.ok(re2FullMatch(safe_regex.regex, path), path);
+        }
+        for (const path of ["/a", "//", "/index.html", "/a?ref=x"]) {
+            assert.ok(!re2FullMatch(safe_regex.regex, path), path);
+        }
+    });
+
+    it("reads a path's regex metacharacters as themselves: /feed.json+(1) matches only itself", () => {
+        const { safe_regex } = matcherOf("/feed.json+(1)");
+        assert.equal(safe_regex.regex, "/feed\\.json\\+\\(1\\)(?:\\?.*)?");
+        assert.ok(re2FullMatch(safe_regex.regex, "/feed.json+(1)?v=2"));
+        for (const path of ["/feedXjson+(1)", "/feed.jsonn(1)", "/feed.json+1"]) {
+            assert.ok(!re2FullMatch(safe_regex.regex, path), path);
+        }
+    });
+
+    it("keeps a path that names its query exact: /api/search?q=top counts only that :path", () => {
+        assert.deepEqual(matcherOf("/api/search?q=top"), { exact: "/api/search?q=top" });
+    });
+
+    it("sends dev's top-page descriptor (PATH /, 10 per minute) for a request with a query", () => {
+        const rendered = renderFor(configOf("dev"));
+        const configured = descriptorsConfigured(rendered);
+        const actionsFilter = rendered.envoyFilters.find((f: any) => f.spec.configPatches[0].applyTo === "VIRTUAL_HOST");
+        const sent = descriptorsSent(actionsFilter, "/?utm_source=x");
+        assert.deepEqual(sent, [{ key: "PATH", value: "/" }]);
+        assert.deepEqual(
+            configured.descriptors.filter((d) => d.key === "PATH" && d.value === "/").map((d) => d.rate_limit),
+            [{ unit: "minute", requests_per_unit: 10 }],
+        );
     });
 });
 

@@ -21,7 +21,7 @@ export const globalLimitSchema = z
     .strictObject({
         /** Unique; also the descriptor value of a `pathRegex` limit (`header_match: <name>`). */
         name: kubeName("dns1123Label"),
-        /** Exact request path (`:path` descriptor): the whole `:path`, query string included. */
+        /** Request path (`PATH` descriptor), counted with or without a query string; a path with `?` counts only that exact `:path`. */
         path: z
             .string()
             .regex(/^\/\S*$/, { error: "must be a request path starting with '/', without spaces" })

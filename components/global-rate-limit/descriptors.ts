@@ -4,18 +4,21 @@
  * are derived from the same {@link RateLimitRule} of each configured limit, so an action and its
  * descriptor cannot drift apart.
  *
- * - `path`: the action `request_headers {header_name: ":path", descriptor_key: PATH}` sends
- *   `(PATH, <the request's :path>)` for every request; the descriptor `PATH: <path>` limits the
- *   requests whose whole `:path` (query string included) is that path. One action serves every
- *   `path` limit.
+ * - `path`: the action `header_value_match {descriptor_key: PATH, descriptor_value: <path>}` sends
+ *   `(PATH, <path>)` for the requests whose `:path` is that path, with or without a query string
+ *   ({@link envoyExactPathMatch}); the descriptor `PATH: <path>` limits them. A `path` that has a
+ *   query itself (`/api/search?q=top`) counts only that exact `:path`. One action per limit.
  * - `pathRegex`: the action `header_value_match` sends `(header_match, <limit name>)` for the
  *   requests whose `:path` matches the RE2 regex followed by an optional path tail and query
  *   string ({@link envoyPathRegex}); the descriptor `header_match: <name>` limits them. One action
  *   per limit.
+ *
+ * Envoy appends a `header_value_match` entry only when the headers match (expect_match defaults to
+ * true), so a request no limit names sends no descriptor and costs no counter.
  */
 import { GlobalLimitConfig, GlobalRateLimitConfig } from "../config";
 
-/** Descriptor key of `request_headers` on `:path` (the handbook's name). */
+/** Descriptor key of a `path` limit (the handbook's name). */
 export const PATH_DESCRIPTOR_KEY = "PATH";
 /** Descriptor key Envoy gives every `header_value_match` entry. */
 export const HEADER_MATCH_DESCRIPTOR_KEY = "header_match";
@@ -34,8 +37,19 @@ export interface RateLimitRule {
     action: Record<string, unknown>;
 }
 
-/** The action shared by every `path` limit: the whole `:path` becomes the PATH descriptor's value. */
-export const PATH_ACTION = { request_headers: { header_name: ":path", descriptor_key: PATH_DESCRIPTOR_KEY } } as const;
+/** RE2's metacharacters; each escaped stands for itself (RE2 syntax: `\*` is a "literal *, for any punctuation character *"). */
+const RE2_META = /[\\.+*?()|[\]{}^$]/g;
+
+/**
+ * How Envoy recognizes the requests of a `path` limit in `:path`, which carries the query string
+ * (Envoy's `HeaderMatcher` on `:path` sees the request line's target). A path without `?` matches
+ * itself followed by an optional query, `<path>(?:\?.*)?` with the path's metacharacters
+ * escaped: `/` counts `/` and `/?ref=x` (a query must not slip past the limit) but not `/a` or `//`.
+ * A path with a query is matched exactly, as written.
+ */
+export function envoyExactPathMatch(path: string): { exact: string } | { safe_regex: { regex: string } } {
+    return path.includes("?") ? { exact: path } : { safe_regex: { regex: `${path.replace(RE2_META, "\\$&")}(?:\\?.*)?` } };
+}
 
 /**
  * The regex Envoy matches against the whole `:path` for a `pathRegex` limit. Envoy's
@@ -71,7 +85,24 @@ export function pathRegexWarning(pathRegex: string): string | undefined {
 export function rateLimitRules(global: GlobalRateLimitConfig): RateLimitRule[] {
     return global.limits.map((limit) => {
         if (limit.path !== undefined) {
-            return { limit, entry: { key: PATH_DESCRIPTOR_KEY, value: limit.path }, action: PATH_ACTION };
+            const entry = { key: PATH_DESCRIPTOR_KEY, value: limit.path };
+            return {
+                limit,
+                entry,
+                action: {
+                    header_value_match: {
+                        // `descriptor_key` (config.route.v3.RateLimit.Action.HeaderValueMatch in the Envoy of
+                        // the Istio we install: "The key to use in the descriptor entry. Defaults to
+                        // ``header_match``"; older Envoys reject the unknown field) keeps the
+                        // handbook's `PATH: <path>` descriptor, so the ratelimit service's configuration
+                        // and its Redis counters are those of the handbook's `request_headers` action,
+                        // which sent the whole :path and so let `/?x=1` past a limit on `/`.
+                        descriptor_key: entry.key,
+                        descriptor_value: entry.value,
+                        headers: [{ name: ":path", string_match: envoyExactPathMatch(limit.path) }],
+                    },
+                },
+            };
         }
         const entry = { key: HEADER_MATCH_DESCRIPTOR_KEY, value: limit.name };
         return {
@@ -103,15 +134,9 @@ export function descriptorsConfig(global: GlobalRateLimitConfig): Record<string,
 }
 
 /**
- * The route `rate_limits` of the gateway's virtual hosts: one rate limit configuration per
- * distinct action (each configuration yields one descriptor per request, when its action applies).
+ * The route `rate_limits` of the gateway's virtual hosts: one rate limit configuration per limit,
+ * each with its one action (a configuration yields its descriptor when its action applies).
  */
 export function routeRateLimits(global: GlobalRateLimitConfig): { actions: Record<string, unknown>[] }[] {
-    const actions: Record<string, unknown>[] = [];
-    for (const { action } of rateLimitRules(global)) {
-        if (!actions.includes(action)) {
-            actions.push(action);
-        }
-    }
-    return actions.map((action) => ({ actions: [action] }));
+    return rateLimitRules(global).map(({ action }) => ({ actions: [action] }));
 }
