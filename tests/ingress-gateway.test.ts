@@ -5,7 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { GATEWAY_DEFAULTS, hostGatewayName, parseStackConfig } from "../components/config";
-import { CONTAINERS, gatewayVersion, POD_LAYOUT, renderIngressGateway, SERVICE_PORTS, tlsSecretName } from "../components/ingress-gateway";
+import {
+    CONTAINERS,
+    durationSeconds,
+    fluentBitResources,
+    gatewayVersion,
+    mirrorTarget,
+    POD_LAYOUT,
+    renderFluentBitConf,
+    renderIngressGateway,
+    SERVICE_PORTS,
+    tlsSecretName,
+} from "../components/ingress-gateway";
 import { CONTENT_HASH_ANNOTATION, contentHash } from "../components/shared";
 import { RegisteredResource, RunResult } from "../cli/mock-runtime";
 import { KubeObject, kubernetesObjects, workloadFigures } from "../cli/render";
@@ -642,6 +653,30 @@ describe("ingress gateway component (mocks)", () => {
                 "kubernetes/overlays/production/istio-ingressgateway",
             );
         });
+
+        it("applies an in-cluster operator's IstioOperator only after the ConfigMaps its sidecars mount (direct delivery)", async () => {
+            const configMap = editConfig(
+                productionWith((g) => {
+                    g.mode = "istioOperator";
+                    g.istioOperator = { install: "operator" };
+                }),
+                "delivery",
+                (d) => ({ ...d, mode: "direct" }),
+            );
+            const applied = await run(configMap, "up", "production");
+            const operator = resourceOf(applied, "IstioOperator", "istio-ingressgateway");
+            assert.equal(providerOf(applied, operator).name, "frontend-production-k8s", "applied to the cluster");
+            // The operator creates the Deployment at once: a pod mounting a missing ConfigMap would not start.
+            const configMaps = applied.resources.filter((r) => r.inputs.kind === "ConfigMap" && r.parent === operator.parent);
+            assert.deepEqual(configMaps.map((r) => (r.inputs.metadata as { name: string }).name).sort(), [
+                "istio-ingressgateway-error-pages",
+                "istio-ingressgateway-fluent-bit",
+                "istio-ingressgateway-nginx",
+            ]);
+            for (const configMap of configMaps) {
+                assert.ok(operator.dependencies.includes(configMap.urn), configMap.urn);
+            }
+        });
     });
 
     describe("other settings", () => {
@@ -696,6 +731,45 @@ describe("ingress gateway component (mocks)", () => {
             assert.equal(service.spec.externalTrafficPolicy, "Local");
             assert.deepEqual(service.metadata.annotations, { "example.com/owner": "frontend" });
             assert.deepEqual(await schemaProblems(objects), []);
+        });
+
+        it("leaves serviceAnnotations out of the IstioOperator when none are configured", () => {
+            const { config } = parseStackConfig(stackFile("dev").configMap, "dev");
+            const rendered = renderIngressGateway({ ...config.gateways[0], mode: "istioOperator" }, { hosts: config.hosts });
+            const gateway = (rendered.istioOperator as any).spec.components.ingressGateways[0];
+            assert.deepEqual(config.gateways[0].serviceAnnotations, {});
+            assert.ok(!("serviceAnnotations" in gateway.k8s), JSON.stringify(Object.keys(gateway.k8s)));
+        });
+
+        it("sizes fluent-bit from an explicit resources.fluentBit instead of the rated load", () => {
+            const [gateway] = parseStackConfig(
+                productionWith(
+                    (g) => (g.resources = { fluentBit: { requests: { cpu: "300m", memory: "96Mi" }, limits: { memory: "96Mi" } } }),
+                ),
+                "production",
+            ).config.gateways;
+            assert.deepEqual(fluentBitResources(gateway), { requests: { cpu: "300m", memory: "96Mi" }, limits: { memory: "96Mi" } });
+        });
+
+        it("reads a mirror URL's host and port (80 by default) and refuses anything else", () => {
+            assert.deepEqual(mirrorTarget("http://shadow.frontend-gateway.svc.cluster.local:8080"), {
+                host: "shadow.frontend-gateway.svc.cluster.local",
+                port: 8080,
+            });
+            assert.deepEqual(mirrorTarget("http://shadow"), { host: "shadow", port: 80 });
+            for (const url of ["https://shadow", "xhttp://shadow", "http://shadow:8080/path", "http://shadow:"]) {
+                assert.throws(() => mirrorTarget(url), new Error(`mirror url ${url} is not http://host[:port]`), url);
+            }
+        });
+
+        it("refuses what it cannot render with a sentence: a duration without unit, fluent-bit on a unix socket", () => {
+            assert.equal(durationSeconds("1500ms"), 2, "rounded up");
+            assert.throws(() => durationSeconds("15"), new Error('"15" is not a duration such as "15s"'));
+            const [gateway] = parseStackConfig(stackFile("dev").configMap, "dev").config.gateways;
+            assert.throws(
+                () => renderFluentBitConf(gateway, { ...POD_LAYOUT, syslog: { unixPath: "/tmp/sys-log.sock" } }),
+                new Error("fluent-bit reads the access log on UDP: the layout's syslog target must be a udpPort"),
+            );
         });
 
         it("renders byte-identical objects for the same config", async () => {

@@ -20,6 +20,7 @@ import {
     loopbackPorts,
     realProcesses,
     selfSignedCertificate,
+    serveOnLoopback,
     SidecarNginx,
     sleep,
     startSidecarNginx,
@@ -34,6 +35,20 @@ const PC = TEST_HOSTS[0].hostname;
 describe("nginx sidecar (real nginx on loopback)", function () {
     this.timeout(30_000);
     const { cleanups, dirs } = realProcesses("nginx", "luajit");
+
+    /** GETs over one keep-alive connection to `port` (closed after the test); resolves with the status. */
+    function keepAliveClient(port: number): (path: string, headers?: Record<string, string>) => Promise<number> {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        cleanups.push(async () => agent.destroy());
+        return (path, headers = {}) =>
+            new Promise<number>((resolve, reject) => {
+                const request = http.get({ host: "127.0.0.1", port, path, headers: { host: PC, ...headers }, agent }, (response) => {
+                    response.resume();
+                    response.on("end", () => resolve(response.statusCode ?? 0));
+                });
+                request.on("error", reject);
+            });
+    }
 
     /** Starts istio-proxy's stand-in and nginx for `gateway`; both are stopped after the test. */
     async function start(gateway: GatewayConfig, extra: { certificates?: boolean } = {}) {
@@ -224,6 +239,93 @@ describe("nginx sidecar (real nginx on loopback)", function () {
         assert.equal(sidecar.receiver.datagrams.length, 3, "mirrored copies are not access-logged");
     });
 
+    it("keeps the mirror location internal, forwards the client chain, and reuses one keep-alive connection to the shadow", async () => {
+        // nginx reads only the headers of a mirror's answer (the subrequest is header_only,
+        // ngx_http_mirror_module.c), so it keeps the connection only after an answer without a body:
+        // this shadow answers 204, as a shadow that only records traffic may.
+        const seen: http.IncomingMessage[] = [];
+        const shadowServer = http.createServer((request, response) => {
+            seen.push(request);
+            request.resume();
+            request.on("end", () => response.writeHead(204).end());
+        });
+        shadowServer.keepAliveTimeout = 90_000;
+        let shadowConnections = 0;
+        shadowServer.on("connection", () => shadowConnections++);
+        const shadow = { port: await serveOnLoopback(shadowServer, cleanups), seen };
+        const gateway = testGateway((g) => {
+            g.realIp = { trustedCidrs: ["127.0.0.0/8"] };
+            g.mirror = { url: `http://127.0.0.1:${shadow.port}` };
+        });
+        const { layout, upstream } = await start(gateway);
+        // `internal`: a client cannot address the mirror location and reach the shadow with it.
+        assert.equal((await httpGet({ port: layout.httpPort, path: "/_gateway_mirror", headers: { host: PC } })).status, 404);
+        // One client connection: nginx ends a pending mirror subrequest when the client goes away.
+        const get = keepAliveClient(layout.httpPort);
+        for (const path of ["/one", "/two", "/three"]) {
+            assert.equal(await get(path, { "x-forwarded-for": "203.0.113.7" }), 200);
+        }
+        const deadline = Date.now() + 5000;
+        while (shadow.seen.length < 3 && Date.now() < deadline) {
+            await sleep(10);
+        }
+        await sleep(100);
+        // The exact internal location answered the client's /_gateway_mirror itself: nothing was proxied or copied.
+        assert.deepEqual(
+            shadow.seen.map((r) => r.url),
+            ["/one", "/two", "/three"],
+        );
+        assert.deepEqual(
+            upstream.seen.map((r) => r.url),
+            ["/one", "/two", "/three"],
+        );
+        assert.equal(shadow.seen[0].httpVersion, "1.1");
+        assert.equal(shadow.seen[0].headers["x-forwarded-for"], upstream.seen[0].headers["x-forwarded-for"]);
+        assert.equal(shadow.seen[0].headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
+        // HTTP/1.1 without `Connection: close` (nginx's default for proxied requests): one connection for every copy.
+        assert.equal(shadow.seen[0].headers.connection, undefined);
+        assert.equal(shadowConnections, 1, "the copies share one keep-alive connection to the shadow");
+    });
+
+    it("mirrors a sampled share when percent is below 100 (split_clients on the request id)", async () => {
+        const shadow = await startUpstream();
+        cleanups.push(() => shadow.close());
+        const gateway = testGateway((g) => (g.mirror = { url: `http://127.0.0.1:${shadow.port}`, percent: 50 }));
+        const conf = renderNginxConf({ gateway, hosts: TEST_HOSTS, workerProcesses: 1, layout: POD_LAYOUT });
+        assert.match(conf, /split_clients "\$gateway_request_id" \$gateway_mirror_sampled \{\n\s+50% 1;\n\s+\* 0;\n\s+\}/);
+        const { layout, upstream } = await start(gateway);
+        const count = 60;
+        for (let i = 0; i < count; i++) {
+            await httpGet({ port: layout.httpPort, path: `/sampled/${i}`, headers: { host: PC } });
+        }
+        await sleep(300);
+        assert.equal(upstream.seen.length, count, "every request still reaches istio-proxy");
+        // Each request's id is random: 60 coin flips land outside 10..50 with probability below 1e-7.
+        assert.ok(shadow.seen.length >= 10 && shadow.seen.length <= 50, `${shadow.seen.length} of ${count} mirrored`);
+        // At 100% (the default) every GET is copied and no sampling is rendered.
+        const everything = testGateway((g) => (g.mirror = { url: `http://127.0.0.1:${shadow.port}` }));
+        assert.doesNotMatch(
+            renderNginxConf({ gateway: everything, hosts: TEST_HOSTS, workerProcesses: 1, layout: POD_LAYOUT }),
+            /split_clients/,
+        );
+    });
+
+    it("lets a slow shadow hold the client's next request on the connection for 1 s at most", async () => {
+        // nginx reads the next request of a keep-alive connection only once the mirror subrequest is done.
+        const slowShadow = http.createServer((request, response) => {
+            request.resume();
+            setTimeout(() => response.end("late"), 4000).unref();
+        });
+        const port = await serveOnLoopback(slowShadow, cleanups);
+        const { layout } = await start(testGateway((g) => (g.mirror = { url: `http://127.0.0.1:${port}` })));
+        const get = keepAliveClient(layout.httpPort);
+        const started = Date.now();
+        assert.deepEqual([await get("/first"), await get("/second")], [200, 200]);
+        const elapsed = Date.now() - started;
+        // proxy_read_timeout 1s in the mirror location; nginx's default (60 s) would wait for the shadow's 4 s.
+        assert.ok(elapsed < 3000, `two requests on one connection took ${elapsed} ms`);
+    });
+
     it("limits the rate with a leaky bucket and answers 429 with its error page beyond the burst", async () => {
         const gateway = testGateway((g) => (g.rateLimit = { requestsPerSecond: 1, burst: 2 }));
         const { layout } = await start(gateway);
@@ -331,14 +433,7 @@ describe("access-log transport and shutdown (real nginx, LuaJIT receiver as flue
             request.resume();
             setTimeout(() => response.end("ok"), extra.upstreamDelayMs ?? 0);
         });
-        await new Promise<void>((resolve) => server.listen(ports.proxyHttpPort, "127.0.0.1", resolve));
-        cleanups.push(
-            () =>
-                new Promise((resolve) => {
-                    server.closeAllConnections();
-                    server.close(() => resolve());
-                }),
-        );
+        await serveOnLoopback(server, cleanups, ports.proxyHttpPort);
         const sidecar = await startSidecarNginx({
             gateway,
             hosts: TEST_HOSTS,

@@ -329,6 +329,9 @@ export function renderNginxConf({ gateway, hosts, workerProcesses, shutdownTimeo
     }
     if (gateway.mirror !== undefined) {
         const { host, port } = mirrorTarget(gateway.mirror.url);
+        // nginx reads only the headers of a mirror's answer (its subrequest is header_only,
+        // ngx_http_mirror_module.c), so a connection is kept for the next copy only after an answer
+        // without a body (a shadow that answers 204); after any other answer it is closed.
         http.push("", "upstream gateway_mirror {", `    server ${host}:${port};`, "    keepalive 16;", "}");
         if (gateway.mirror.percent < 100) {
             http.push(

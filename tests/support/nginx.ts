@@ -3,6 +3,8 @@
  * certificate for the TLS path, and the nginx/LuaJIT harness of harness/nginx.ts.
  */
 import { spawnSync } from "node:child_process";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +55,22 @@ export function realProcesses(...binaries: string[]): { cleanups: (() => Promise
         }
     });
     return { cleanups, dirs };
+}
+
+/**
+ * Listens with `server` on 127.0.0.1:`port` (0: any free port) and pushes its closing, open
+ * connections included, to `cleanups`. Resolves with the port.
+ */
+export async function serveOnLoopback(server: http.Server, cleanups: (() => Promise<void>)[], port = 0): Promise<number> {
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    cleanups.push(
+        () =>
+            new Promise((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    );
+    return (server.address() as AddressInfo).port;
 }
 
 /** A self-signed certificate (ECDSA P-256) for `hostname`, made with openssl. */
