@@ -762,13 +762,21 @@ describe("ingress gateway component (mocks)", () => {
             }
         });
 
-        it("refuses what it cannot render with a sentence: a duration without unit, fluent-bit on a unix socket", () => {
+        it("refuses what it cannot render with a sentence: a duration without unit, fluent-bit on a unix socket, an unknown host", () => {
             assert.equal(durationSeconds("1500ms"), 2, "rounded up");
             assert.throws(() => durationSeconds("15"), new Error('"15" is not a duration such as "15s"'));
             const [gateway] = parseStackConfig(stackFile("dev").configMap, "dev").config.gateways;
             assert.throws(
                 () => renderFluentBitConf(gateway, { ...POD_LAYOUT, syslog: { unixPath: "/tmp/sys-log.sock" } }),
                 new Error("fluent-bit reads the access log on UDP: the layout's syslog target must be a udpPort"),
+            );
+            assert.throws(
+                () =>
+                    renderIngressGateway(
+                        { ...gateway, hosts: ["pc", "tv"] },
+                        { hosts: parseStackConfig(stackFile("dev").configMap, "dev").config.hosts },
+                    ),
+                new Error("gateway istio-ingressgateway: host tv is not in hosts"),
             );
         });
 
