@@ -91,12 +91,12 @@ export function rateLimitRules(global: GlobalRateLimitConfig): RateLimitRule[] {
                 entry,
                 action: {
                     header_value_match: {
-                        // `descriptor_key` (config.route.v3.RateLimit.Action.HeaderValueMatch in the Envoy of
-                        // the Istio we install: "The key to use in the descriptor entry. Defaults to
-                        // ``header_match``"; older Envoys reject the unknown field) keeps the
-                        // handbook's `PATH: <path>` descriptor, so the ratelimit service's configuration
-                        // and its Redis counters are those of the handbook's `request_headers` action,
-                        // which sent the whole :path and so let `/?x=1` past a limit on `/`.
+                        // `descriptor_key` (config.route.v3.RateLimit.Action.HeaderValueMatch in the Envoy
+                        // of the Istio we install: "The key to use in the descriptor entry. Defaults to
+                        // ``header_match``") keeps the handbook's `PATH: <path>` descriptor, so the
+                        // ratelimit service's configuration and its Redis counters are those of the
+                        // handbook's `request_headers` action, which sent the whole :path and so let
+                        // `/?x=1` past a limit on `/`.
                         descriptor_key: entry.key,
                         descriptor_value: entry.value,
                         headers: [{ name: ":path", string_match: envoyExactPathMatch(limit.path) }],
