@@ -28,7 +28,7 @@ describe("derived object names", () => {
         ],
     ];
     for (const [what, configMapOf] of variants) {
-        it(`predicts every Kubernetes object the program registers: ${what}`, async () => {
+        it(`predicts every Kubernetes object the program registers, and no other: ${what}`, async () => {
             const configMap = configMapOf();
             const environment = configMap["bff-platform:environment"];
             const { config } = parseStackConfig(configMap, environment);
@@ -39,6 +39,105 @@ describe("derived object names", () => {
                 .map((o) => `${o.kind} ${o.metadata.namespace ?? "-"} ${o.metadata.name}`)
                 .filter((key) => !predicted.has(key));
             assert.deepEqual(missed, []);
+            // And nothing it does not register: a prediction too many would refuse a name nothing uses.
+            // The one exception is a reservation: the child Applications' directory, so no app takes its name.
+            const registered = new Set(
+                kubernetesObjects(result.resources).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"} ${o.metadata.name}`),
+            );
+            assert.deepEqual(
+                [...predicted].filter((key) => !registered.has(key)),
+                ["Application argocd applications"],
+            );
         });
     }
+    it("describes each derived object as a name-collision message names it (names of services, gateways and hosts as *)", () => {
+        const operator = editConfig(stackFile("production").configMap, "gateways", (gateways) => {
+            gateways[0].mode = "istioOperator";
+            gateways[0].istioOperator = { install: "operator" };
+            gateways[0].tls = { issuer: { ca: { secretName: "frontend-private-ca" } } };
+            return gateways;
+        });
+        const descriptions = new Set<string>();
+        for (const [stack, configMap] of [
+            ["dev", stackFile("dev").configMap],
+            ["production", stackFile("production").configMap],
+            ["production", operator],
+        ] as const) {
+            const { config } = parseStackConfig(configMap, stack);
+            for (const o of derivedObjects(configNameSources(config))) {
+                const what = o.what.endsWith(` ${o.value}`)
+                    ? `${o.what.slice(0, -o.value.length)}*`
+                    : o.what.replace(/ of host [a-z0-9-]+$/, " of host *");
+                descriptions.add(`${o.kind}: ${what}`);
+            }
+        }
+        assert.deepEqual([...descriptions].sort(), [
+            "AnalysisTemplate: AnalysisTemplate of service *",
+            "AppProject: the team's AppProject",
+            "Application: Application and manifests directory of gateway *",
+            "Application: Application and manifests directory of service *",
+            "Application: the child Applications' directory",
+            "Application: the host routes' app",
+            "Application: the root Application",
+            "Certificate: Certificate of host *",
+            "ClusterIssuer: ClusterIssuer of gateway *",
+            "ConfigMap: ConfigMap of service *",
+            "ConfigMap: error pages ConfigMap of gateway *",
+            "ConfigMap: fluent-bit ConfigMap of gateway *",
+            "ConfigMap: nginx ConfigMap of gateway *",
+            "ConfigMap: rate-limiter ConfigMap of service *",
+            "CronJob: CronJob of service account-web",
+            "CronJob: the Argo CD backup's CronJob",
+            "Deployment: Deployment of gateway *",
+            "Deployment: workload of service *",
+            "DestinationRule: DestinationRule of service *",
+            "DestinationRule: canary DestinationRule of service *",
+            "DestinationRule: stable DestinationRule of service *",
+            "EnvoyFilter: global rate limit EnvoyFilter of gateway *",
+            "EnvoyFilter: global rate limit actions EnvoyFilter of gateway *",
+            "EnvoyFilter: local rate limit EnvoyFilter of service *",
+            "Gateway: Gateway of host *",
+            "HorizontalPodAutoscaler: HorizontalPodAutoscaler of gateway *",
+            "HorizontalPodAutoscaler: HorizontalPodAutoscaler of service *",
+            "IstioOperator: IstioOperator of gateway *",
+            "Job: Job of service account-web",
+            "Job: static upload Job of service *",
+            "Namespace: app namespace",
+            "Namespace: gateway namespace",
+            "Namespace: rate limit namespace (istio-injection disabled)",
+            "Namespace: the argoRollouts add-on's namespace",
+            "Namespace: the argocd add-on's namespace",
+            "Namespace: the awsLoadBalancerController add-on's namespace",
+            "Namespace: the certManager add-on's namespace",
+            "Namespace: the clusterAutoscaler add-on's namespace",
+            "Namespace: the datadog add-on's namespace",
+            "Namespace: the istio add-on's namespace",
+            "Namespace: the metricsServer add-on's namespace",
+            "NetworkPolicy: NetworkPolicy admitting clients to gateway *",
+            "NetworkPolicy: NetworkPolicy admitting the gateways to the BFFs",
+            "NetworkPolicy: NetworkPolicy admitting the metrics scrapers to gateway *",
+            "NetworkPolicy: NetworkPolicy admitting the metrics scrapers to the BFFs",
+            "NetworkPolicy: default-deny NetworkPolicy of a gateway namespace",
+            "NetworkPolicy: default-deny NetworkPolicy of the app namespace",
+            "PodDisruptionBudget: PodDisruptionBudget of gateway *",
+            "PodDisruptionBudget: PodDisruptionBudget of service *",
+            "Role: Role of gateway *",
+            "Role: the Argo CD backup's Role",
+            "RoleBinding: RoleBinding of gateway *",
+            "RoleBinding: the Argo CD backup's RoleBinding",
+            "Rollout: workload of service *",
+            "Secret: Argo CD's repository Secret",
+            "Secret: the Datadog keys Secret",
+            "Service: Service of gateway *",
+            "Service: Service of service *",
+            "Service: canary Service of service *",
+            "Service: stable Service of service *",
+            "ServiceAccount: ServiceAccount of gateway *",
+            "ServiceAccount: static upload ServiceAccount of service *",
+            "ServiceAccount: the Argo CD backup's ServiceAccount",
+            "ServiceEntry: legacy ServiceEntry of service *",
+            "VirtualService: VirtualService of service *",
+            "VirtualService: root VirtualService of host *",
+        ]);
+    });
 });
