@@ -121,3 +121,62 @@ describe("config rules across sections, worded with their fix", () => {
         }
     });
 });
+
+describe("config problems of shape, each in one line with what was given", () => {
+    const dev = () => stackFile("dev").configMap;
+    const withService = (edit: (service: Record<string, unknown>) => void) =>
+        editConfig(dev(), "services", (services) => {
+            edit(services[0]);
+            return services;
+        });
+
+    it("says what a value of the wrong type is: null, a list, an object, or its type and value", () => {
+        assert.deepEqual(configProblems(withService((s) => (s.port = null))), [
+            "bff-platform:services[pc-web].port: must be a number, got null",
+        ]);
+        assert.deepEqual(configProblems(withService((s) => (s.port = [1]))), [
+            "bff-platform:services[pc-web].port: must be a number, got a list",
+        ]);
+        assert.deepEqual(configProblems(withService((s) => (s.port = { a: 1 }))), [
+            "bff-platform:services[pc-web].port: must be a number, got an object",
+        ]);
+        // A bare word where a list belongs: the schema says what it expected.
+        assert.deepEqual(configProblems({ ...dev(), "bff-platform:hosts": "pc" }), ['bff-platform:hosts: must be a list, got string "pc"']);
+        assert.deepEqual(configProblems(editConfig(dev(), "gateways", (g) => ((g[0].serviceAnnotations = { owner: 1 }), g))), [
+            "bff-platform:gateways[istio-ingressgateway].serviceAnnotations.owner: must be a string, got number 1",
+        ]);
+    });
+
+    it("gives a bounded number's range, and an enum's allowed values", () => {
+        assert.deepEqual(
+            configProblems(withService((s) => (s.hpa = { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 150 }))).filter((p) =>
+                p.includes("targetCpuUtilization"),
+            ),
+            ["bff-platform:services[pc-web].hpa.targetCpuUtilization: 150 is out of range 1..100"],
+        );
+        assert.deepEqual(configProblems(withService((s) => (s.strategy = "blue"))), [
+            'bff-platform:services[pc-web].strategy: "blue" is not allowed; allowed values: "canary", "rollingUpdate"',
+        ]);
+    });
+
+    it("names an empty list, and says no host is defined where routes and gateways refer to one", () => {
+        const problems = configProblems(editConfig(dev(), "hosts", () => []));
+        assert.equal(problems[0], "bff-platform:hosts: must have at least 1 item, got 0");
+        assert.ok(problems.length > 1);
+        for (const problem of problems.slice(1)) {
+            assert.match(problem, /: "(pc|sp)" is not a name in hosts \(no host is defined\)$/);
+        }
+        assert.deepEqual(configProblems(editConfig(dev(), "gateways", (g) => ((g[0].hosts = ["pc", "sp", "tv"]), g))), [
+            'bff-platform:gateways[istio-ingressgateway].hosts[2]: "tv" is not a name in hosts (known hosts: pc, sp)',
+        ]);
+    });
+
+    it("suggests the project namespace for a misspelt one, and lists the known namespaces", () => {
+        assert.deepEqual(configProblems({ ...dev(), "bf-platform:timeZone": "UTC" }), [
+            'bf-platform:timeZone: unknown config namespace "bf-platform"; did you mean "bff-platform:timeZone"? known namespaces: bff-platform, aws, kubernetes, random, pulumi',
+        ]);
+        assert.deepEqual(configProblems({ ...dev(), "foo:bar": "1" }), [
+            'foo:bar: unknown config namespace "foo"; known namespaces: bff-platform, aws, kubernetes, random, pulumi',
+        ]);
+    });
+});

@@ -92,6 +92,11 @@ export type ResourcesConfig = z.output<typeof resourcesSchema>;
 /** Reports one problem at a path from the root of the stack configuration. */
 export type Report = (path: (string | number)[], message: string) => void;
 
+/** The problem of a reference to a host that `hosts` does not name. */
+export function unknownHost(host: string, hostNames: ReadonlySet<string>): string {
+    return `"${host}" is not a name in hosts (${hostNames.size === 0 ? "no host is defined" : `known hosts: ${[...hostNames].join(", ")}`})`;
+}
+
 /**
  * Reports every entry of a raw list whose `key` repeats an earlier entry's, at `<listPath>[i].<key>`.
  * It reads the raw entries, so a duplicate is found even when another field of an entry is wrong.

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { checkName } from "../shared";
 import { DEFAULTS, GATEWAY_DEFAULTS } from "./defaults";
-import { checkUnique, isRecord, kubeName, nonNegativeInt, percent, positiveInt, Report, resourcesSchema } from "./fields";
+import { checkUnique, isRecord, kubeName, nonNegativeInt, percent, positiveInt, Report, resourcesSchema, unknownHost } from "./fields";
 
 /** Longest suffix the gateway component appends to a gateway's name (`<name>-error-pages`). */
 const LONGEST_GATEWAY_SUFFIX = "-error-pages".length;
@@ -135,7 +135,7 @@ export function checkGateways(
         const at = (...rest: (string | number)[]) => ["gateways", g, ...rest];
         gateway.hosts.forEach((host, h) => {
             if (hostNames !== undefined && !hostNames.has(host)) {
-                report(at("hosts", h), `"${host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`);
+                report(at("hosts", h), unknownHost(host, hostNames));
             }
             const first = servedBy.get(host);
             if (first !== undefined) {

@@ -18,6 +18,7 @@ import {
     isRecord,
     rawValues,
     resourcesSchema,
+    unknownHost,
     version,
 } from "./fields";
 
@@ -459,10 +460,7 @@ export function checkServices(
         }
         service.routes.forEach((route, r) => {
             if (hostNames !== undefined && !hostNames.has(route.host)) {
-                report(
-                    ["services", s, "routes", r, "host"],
-                    `"${route.host}" is not a name in hosts (known hosts: ${[...hostNames].join(", ")})`,
-                );
+                report(["services", s, "routes", r, "host"], unknownHost(route.host, hostNames));
             }
         });
         const otherService = (target: string, path: (string | number)[]) => {
