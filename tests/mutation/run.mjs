@@ -41,23 +41,43 @@ if (!summaryOnly) {
     }
 }
 
-/** Every mutation.json under reports/mutation/, newest last. */
+/**
+ * The result of every scope under reports/mutation/, newest last: its mutation.json, or its
+ * incremental file when that holds a run that was interrupted. A complete run writes both files
+ * at its end; an interrupted one rewrites only the incremental file, with the mutants tested so
+ * far (core MutationTestReportHelper: "Saved a partial incremental report ... after an unexpected
+ * interrupt"), and a rerun of the scope continues from it.
+ */
 function reports(dir) {
     if (!existsSync(dir)) {
         return [];
     }
-    return readdirSync(dir, { withFileTypes: true })
-        .flatMap((entry) =>
-            entry.isDirectory() ? reports(join(dir, entry.name)) : entry.name === "mutation.json" ? [join(dir, entry.name)] : [],
-        )
-        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+    const found = readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? reports(join(dir, entry.name)) : []));
+    const complete = join(dir, "mutation.json");
+    const incremental = join(dir, "stryker-incremental.json");
+    const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : -Infinity);
+    if (existsSync(incremental) && mtime(incremental) - mtime(complete) > PARTIAL_AFTER_MS) {
+        found.push({ file: incremental, partial: true });
+    } else if (existsSync(complete)) {
+        found.push({ file: complete, partial: false });
+    }
+    return found.sort((a, b) => mtime(a.file) - mtime(b.file));
 }
+/** How much newer than mutation.json an incremental file is when its run was interrupted (both are written at a run's end). */
+const PARTIAL_AFTER_MS = 60_000;
 
 // The newest result of every mutated file, whichever scope measured it.
 const files = new Map();
-for (const report of reports(join(root, "reports", "mutation"))) {
-    for (const [path, entry] of Object.entries(JSON.parse(readFileSync(report, "utf8")).files)) {
-        files.set(relative(root, join(root, path)), entry.mutants);
+const partialFiles = new Set();
+for (const { file, partial } of reports(join(root, "reports", "mutation"))) {
+    for (const [path, entry] of Object.entries(JSON.parse(readFileSync(file, "utf8")).files)) {
+        const key = relative(root, join(root, path));
+        files.set(key, entry.mutants);
+        if (partial) {
+            partialFiles.add(key);
+        } else {
+            partialFiles.delete(key);
+        }
     }
 }
 
@@ -96,9 +116,10 @@ for (const folder of allFolders) {
     const detected = counts.Killed + counts.Timeout;
     const valid = detected + counts.Survived + counts.NoCoverage;
     const score = valid === 0 ? "-" : `${((100 * detected) / valid).toFixed(1)}%`;
+    const partial = measured.filter((path) => partialFiles.has(path)).length;
     rows.push([
         folder,
-        `${measured.length}/${total}`,
+        `${measured.length}/${total}${partial > 0 ? ` (${partial} from an interrupted run)` : ""}`,
         score,
         detected,
         counts.Survived,
