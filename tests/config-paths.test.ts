@@ -5,7 +5,7 @@
  * parseStackConfig on an edited committed stack.
  */
 import assert from "node:assert/strict";
-import { checkSecrets, closest, formatPath, parsePath, suggestion } from "../components/config";
+import { checkSecrets, closest, formatPath, parsePath, parseStackConfig, suggestion } from "../components/config";
 import { configProblems, editConfig, stackFile } from "./support/program";
 
 describe("config key paths", () => {
@@ -99,6 +99,40 @@ describe("config rules across sections, worded with their fix", () => {
         assert.deepEqual(problems, [
             `bff-platform:nodePools[0].name: the node group name prefix "frontend-development-cluster-workers-spot-general-" (cluster.name, the pool name and two '-') is 50 characters long, more than the 37 AWS allows (63 minus the provider's 26-character unique suffix): shorten the pool name or cluster.name`,
         ]);
+    });
+
+    it("allows a node group name prefix of exactly 37 characters, and not 38", () => {
+        const withPool = (pool: string) =>
+            editConfig(
+                editConfig(dev(), "cluster", (cluster) => ({ ...cluster, name: "frontend-development-clust" })),
+                "nodePools",
+                (pools) => [{ ...pools[0], name: pool }, ...pools.slice(1)],
+            );
+        // "frontend-development-clust" (26) + "-" + the pool + "-".
+        assert.doesNotThrow(() => parseStackConfig(withPool("gateway-a"), "dev"));
+        const problems = configProblems(withPool("gateway-ab"));
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(
+            problems[0],
+            /^bff-platform:nodePools\[0\]\.name: the node group name prefix "frontend-development-clust-gateway-ab-" .* is 38 characters long, more than the 37 AWS allows/,
+        );
+    });
+
+    it("refuses two hosts, or two node pools, with one name; and gateways without gateway nodes", () => {
+        assert.deepEqual(
+            configProblems(editConfig(dev(), "hosts", (hosts) => [...hosts, { name: "pc", hostname: "pc.dev.example.com" }])),
+            [
+                'bff-platform:hosts[2].name: "pc" is already the name of hosts[0]; names must be unique',
+                'bff-platform:hosts[2].hostname: "pc.dev.example.com" is already the hostname of hosts[0]; hostnames must be unique',
+            ],
+        );
+        assert.deepEqual(configProblems(editConfig(dev(), "nodePools", (pools) => [...pools, { ...pools[1] }])), [
+            'bff-platform:nodePools[2].name: "worker" is already the name of nodePools[1]; names must be unique',
+        ]);
+        assert.deepEqual(
+            configProblems(editConfig(dev(), "nodePools", (pools) => pools.filter((pool: { role: string }) => pool.role !== "gateway"))),
+            ['bff-platform:nodePools: needs a pool with role "gateway": gateways run on dedicated gateway nodes (docs/design.md §4)'],
+        );
     });
 
     it("does not build node group names from a cluster name that is itself wrong", () => {
