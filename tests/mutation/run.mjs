@@ -41,6 +41,9 @@ if (!summaryOnly) {
     }
 }
 
+/** How much newer than mutation.json an incremental file is when its run was interrupted (both are written at a run's end). */
+const PARTIAL_AFTER_MS = 60_000;
+
 /**
  * The result of every scope under reports/mutation/, newest last: its mutation.json, or its
  * incremental file when that holds a run that was interrupted. A complete run writes both files
@@ -63,8 +66,6 @@ function reports(dir) {
     }
     return found.sort((a, b) => mtime(a.file) - mtime(b.file));
 }
-/** How much newer than mutation.json an incremental file is when its run was interrupted (both are written at a run's end). */
-const PARTIAL_AFTER_MS = 60_000;
 
 // The newest result of every mutated file, whichever scope measured it.
 const files = new Map();
