@@ -84,37 +84,28 @@ export function pathRegexWarning(pathRegex: string): string | undefined {
 /** The rules of a global limit config, in config order. */
 export function rateLimitRules(global: GlobalRateLimitConfig): RateLimitRule[] {
     return global.limits.map((limit) => {
-        if (limit.path !== undefined) {
-            const entry = { key: PATH_DESCRIPTOR_KEY, value: limit.path };
-            return {
-                limit,
-                entry,
-                action: {
-                    header_value_match: {
-                        // `descriptor_key` (config.route.v3.RateLimit.Action.HeaderValueMatch in the Envoy
-                        // of the Istio we install: "The key to use in the descriptor entry. Defaults to
-                        // ``header_match``") keeps the handbook's `PATH: <path>` descriptor, so the
-                        // ratelimit service's configuration and its Redis counters are those of the
-                        // handbook's `request_headers` action, which sent the whole :path and so let
-                        // `/?x=1` past a limit on `/`.
-                        descriptor_key: entry.key,
-                        descriptor_value: entry.value,
-                        headers: [{ name: ":path", string_match: envoyExactPathMatch(limit.path) }],
-                    },
-                },
-            };
-        }
-        const entry = { key: HEADER_MATCH_DESCRIPTOR_KEY, value: limit.name };
+        const path = limit.path;
+        const entry =
+            path === undefined ? { key: HEADER_MATCH_DESCRIPTOR_KEY, value: limit.name } : { key: PATH_DESCRIPTOR_KEY, value: path };
+        // `string_match.safe_regex` (Envoy >= 1.19) replaces the handbook's deprecated
+        // `safe_regex_match`; RE2 is the only engine, so no `google_re2` either. A regex must match
+        // the whole :path, query included: see envoyPathRegex and envoyExactPathMatch.
+        const stringMatch =
+            path === undefined ? { safe_regex: { regex: envoyPathRegex(limit.pathRegex as string) } } : envoyExactPathMatch(path);
         return {
             limit,
             entry,
             action: {
                 header_value_match: {
+                    // A path limit's `descriptor_key` (config.route.v3.RateLimit.Action.HeaderValueMatch in
+                    // the Envoy of the Istio we install: "The key to use in the descriptor entry. Defaults
+                    // to ``header_match``") keeps the handbook's `PATH: <path>` descriptor, so the
+                    // ratelimit service's configuration and its Redis counters are those of the
+                    // handbook's `request_headers` action, which sent the whole :path and so let
+                    // `/?x=1` past a limit on `/`. A regex limit keeps Envoy's default key.
+                    ...(path === undefined ? {} : { descriptor_key: entry.key }),
                     descriptor_value: entry.value,
-                    // `string_match.safe_regex` (Envoy >= 1.19) replaces the handbook's deprecated
-                    // `safe_regex_match`; RE2 is the only engine, so no `google_re2` either. The
-                    // regex must match the whole :path, query included: see envoyPathRegex.
-                    headers: [{ name: ":path", string_match: { safe_regex: { regex: envoyPathRegex(limit.pathRegex as string) } } }],
+                    headers: [{ name: ":path", string_match: stringMatch }],
                 },
             },
         };
