@@ -252,10 +252,10 @@ describe("nginx sidecar (real nginx on loopback)", function () {
         shadowServer.keepAliveTimeout = 90_000;
         let shadowConnections = 0;
         shadowServer.on("connection", () => shadowConnections++);
-        const shadow = { port: await serveOnLoopback(shadowServer, cleanups), seen };
+        const shadowPort = await serveOnLoopback(shadowServer, cleanups);
         const gateway = testGateway((g) => {
             g.realIp = { trustedCidrs: ["127.0.0.0/8"] };
-            g.mirror = { url: `http://127.0.0.1:${shadow.port}` };
+            g.mirror = { url: `http://127.0.0.1:${shadowPort}` };
         });
         const { layout, upstream } = await start(gateway);
         // `internal`: a client cannot address the mirror location and reach the shadow with it.
@@ -266,24 +266,24 @@ describe("nginx sidecar (real nginx on loopback)", function () {
             assert.equal(await get(path, { "x-forwarded-for": "203.0.113.7" }), 200);
         }
         const deadline = Date.now() + 5000;
-        while (shadow.seen.length < 3 && Date.now() < deadline) {
+        while (seen.length < 3 && Date.now() < deadline) {
             await sleep(10);
         }
         await sleep(100);
         // The exact internal location answered the client's /_gateway_mirror itself: nothing was proxied or copied.
         assert.deepEqual(
-            shadow.seen.map((r) => r.url),
+            seen.map((r) => r.url),
             ["/one", "/two", "/three"],
         );
         assert.deepEqual(
             upstream.seen.map((r) => r.url),
             ["/one", "/two", "/three"],
         );
-        assert.equal(shadow.seen[0].httpVersion, "1.1");
-        assert.equal(shadow.seen[0].headers["x-forwarded-for"], upstream.seen[0].headers["x-forwarded-for"]);
-        assert.equal(shadow.seen[0].headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
+        assert.equal(seen[0].httpVersion, "1.1");
+        assert.equal(seen[0].headers["x-forwarded-for"], upstream.seen[0].headers["x-forwarded-for"]);
+        assert.equal(seen[0].headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
         // HTTP/1.1 without `Connection: close` (nginx's default for proxied requests): one connection for every copy.
-        assert.equal(shadow.seen[0].headers.connection, undefined);
+        assert.equal(seen[0].headers.connection, undefined);
         assert.equal(shadowConnections, 1, "the copies share one keep-alive connection to the shadow");
     });
 
