@@ -23,7 +23,12 @@ const entry = (fields: Record<string, unknown>): ServiceConfig =>
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
         ...fields,
     });
-const ctx = { environment: "production", namespace: "frontend", services: productionServices() };
+/**
+ * The render context of production. A function, called inside each test: the configuration is parsed
+ * while a test runs, never while mocha loads the file, so that mutation testing can tell which
+ * tests read each line of components/config (code run at load counts as run by no test).
+ */
+const ctx = () => ({ environment: "production", namespace: "frontend", services: productionServices() });
 
 /**
  * The phase Argo Rollouts gives one measurement (utils/evaluate/evaluate.go, EvaluateResult): Failed
@@ -45,7 +50,7 @@ function phaseOf(metric: { successCondition: string; failureCondition: string },
     return evaluate(metric.successCondition) ? "Successful" : "Inconclusive";
 }
 /** Rendered objects as plain data (their declared type is the generic KubeObject). */
-const render = (s: ServiceConfig, context = ctx): any => renderBffService(s, context);
+const render = (s: ServiceConfig, context = ctx()): any => renderBffService(s, context);
 
 describe("BFF service: workload", () => {
     it("selects its pods with the same labels it puts on them, in every selector", () => {
@@ -375,9 +380,9 @@ describe("BFF service: routing and circuit breaking", () => {
         );
         // A rollingUpdate target has one set of pods: its plain Service.
         const services = productionServices().map((s) => (s.name === "pc-web-v2" ? { ...s, strategy: "rollingUpdate" as const } : s));
-        const plain = render(service("pc-web"), { ...ctx, services }).virtualService.spec.http;
+        const plain = render(service("pc-web"), { ...ctx(), services }).virtualService.spec.http;
         assert.deepEqual(plain[0].route, [{ destination: { host: "pc-web-v2.frontend.svc.cluster.local", port: { number: 3000 } } }]);
-        assert.deepEqual(render(service("pc-web"), { ...ctx, services }).rolloutOwnedRoutes, [
+        assert.deepEqual(render(service("pc-web"), { ...ctx(), services }).rolloutOwnedRoutes, [
             { virtualService: "pc-web", route: "http-pc-web-primary" },
         ]);
     });
@@ -536,7 +541,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
         const cronOf = (config: any) =>
             renderBffService(
                 config.services.find((s: any) => s.name === "account-web"),
-                { ...ctx, timeZone: config.timeZone },
+                { ...ctx(), timeZone: config.timeZone },
             ).jobs[0] as any;
         const nightly = { name: "purge", schedule: "0 4 * * *", command: ["bin/rails", "sessions:purge"] };
         assert.equal(cronOf(withJobs([nightly])).spec.timeZone, "Asia/Tokyo", "the default stack time zone");
@@ -561,7 +566,7 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
         const problems: string[] = [];
         assert.equal(productionServices().length, 15);
         for (const s of productionServices()) {
-            for (const object of allObjects(renderBffService(s, ctx))) {
+            for (const object of allObjects(renderBffService(s, ctx()))) {
                 for (const problem of await validateKubeObject(object)) {
                     problems.push(`${object.kind} ${object.metadata.name}: ${problem}`);
                 }
@@ -690,13 +695,12 @@ describe("BFF service in the program", () => {
 });
 
 describe("BFF service: a rollingUpdate service", () => {
-    const rolling = entry({ strategy: "rollingUpdate" });
-
     it("sends all its traffic to its one Service, with no weights for a Rollout to move", () => {
-        const rendered = render(rolling, { ...ctx, services: [...productionServices(), rolling] });
+        const rolling = entry({ strategy: "rollingUpdate" });
+        const rendered = render(rolling, { ...ctx(), services: [...productionServices(), rolling] });
         const [primary] = rendered.virtualService.spec.http;
         assert.deepEqual(primary.route, [{ destination: { host: "demo.frontend.svc.cluster.local", port: { number: 3000 } } }]);
-        assert.deepEqual(rolloutRoutesOf(rolling, { ...ctx, services: [rolling] }), []);
+        assert.deepEqual(rolloutRoutesOf(rolling, { ...ctx(), services: [rolling] }), []);
         assert.equal(rendered.analysisTemplate, undefined);
     });
 });

@@ -413,7 +413,8 @@ describe("access-log transport and shutdown (real nginx, LuaJIT receiver as flue
     const { cleanups, dirs } = realProcesses("nginx", "luajit");
 
     /** The production record shape: two logged cookies, a phone's user agent, a referer (~760 bytes a record). */
-    const gateway = testGateway((g) => (g.accessLog = { cookies: ["user_session_id", "ab_group"] }));
+    // Parsed in each test, not while mocha loads the file (see `ctx` in tests/bff-service.test.ts).
+    const gateway = () => testGateway((g) => (g.accessLog = { cookies: ["user_session_id", "ab_group"] }));
     const headers = {
         host: PC,
         "x-forwarded-for": "203.0.113.7",
@@ -435,7 +436,7 @@ describe("access-log transport and shutdown (real nginx, LuaJIT receiver as flue
         });
         await serveOnLoopback(server, cleanups, ports.proxyHttpPort);
         const sidecar = await startSidecarNginx({
-            gateway,
+            gateway: gateway(),
             hosts: TEST_HOSTS,
             layout,
             dir,
