@@ -82,8 +82,8 @@ function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): s
 }
 
 /** `min..max` of the number schema at `path` when it has both bounds (a weight: `0..100`). */
-function numberRangeAt(path: readonly PropertyKey[]): string | undefined {
-    const found = schemaAt(stackConfigSchema, path) as { minValue?: number | null; maxValue?: number | null } | undefined;
+function numberRangeAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string | undefined {
+    const found = schemaAt(schema, path) as { minValue?: number | null; maxValue?: number | null } | undefined;
     const [min, max] = [found?.minValue, found?.maxValue];
     return typeof min === "number" &&
         typeof max === "number" &&
@@ -92,6 +92,9 @@ function numberRangeAt(path: readonly PropertyKey[]): string | undefined {
         ? `${min}..${max}`
         : undefined;
 }
+
+/** How a message names an expected type where "a <type>" would not read: zod's `array` is a YAML list. */
+const EXPECTED: Record<string, string> = { array: "a list", object: "an object" };
 
 function describeType(value: unknown): string {
     return value === null
@@ -116,10 +119,31 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * One line per problem: `bff-platform:<path>: <what is wrong> (<what is allowed>)`, list entries
- * named from `input` (the configuration as written).
+ * What is wrong with a list, string or number out of its bounds, with what was given: its length,
+ * or its value and the range when the schema has both bounds. A schema's own reason ("must list
+ * at least two availability zones: ...") follows in parentheses.
  */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+function outOfBounds(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: unknown, range: string | undefined): string {
+    const small = issue.code === "too_small";
+    const bound = Number(small ? issue.minimum : issue.maximum);
+    const length = (value as { length?: unknown } | undefined)?.length;
+    const what =
+        issue.origin === "array"
+            ? `must have at ${small ? "least" : "most"} ${bound} item${bound === 1 ? "" : "s"}, got ${String(length)}`
+            : issue.origin === "string"
+              ? `${JSON.stringify(value)} is ${String(length)} characters long, ${small ? "shorter" : "longer"} than the ${bound} ${small ? "required" : "allowed"}`
+              : range !== undefined
+                ? `${String(value)} is out of range ${range}`
+                : `must be at ${small ? "least" : "most"} ${bound}, got ${String(value)}`;
+    return issue.message.startsWith("must") ? `${what} (${issue.message})` : what;
+}
+
+/**
+ * One line per problem: `bff-platform:<path>: <what is wrong> (<what is allowed>)`, list entries
+ * named from `input` (the configuration as written). `schema` (default: the stack's) gives the
+ * allowed keys and number ranges the lines name.
+ */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown, schema: z.core.$ZodType = stackConfigSchema): string[] {
     const lines: string[] = [];
     const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path, input)}`;
     const key = (path: readonly PropertyKey[]) => path.map(String).join("\u0000");
@@ -127,7 +151,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
     const meant = new Set<string>();
     for (const issue of issues) {
         if (issue.code === "unrecognized_keys") {
-            const allowed = allowedKeysAt(stackConfigSchema, issue.path);
+            const allowed = allowedKeysAt(schema, issue.path);
             for (const unknown of issue.keys) {
                 const best = closest(unknown, allowed);
                 if (best !== undefined && valueAt(input, [...issue.path, best]) === undefined) {
@@ -140,12 +164,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
         if ((issue.code === "invalid_type" || issue.code === "invalid_value") && meant.has(key(issue.path))) {
             continue;
         }
-        const count = (value: unknown) => (Array.isArray(value) ? value.length : typeof value === "string" ? value.length : undefined);
         switch (issue.code) {
             case "unrecognized_keys": {
-                const allowed = allowedKeysAt(stackConfigSchema, issue.path);
+                const allowed = allowedKeysAt(schema, issue.path);
                 for (const key of issue.keys) {
-                    lines.push(`${at([...issue.path, key])}: unknown key; ${suggestion(key, allowed)}allowed keys: ${allowed.join(", ")}`);
+                    const allowedText = allowed.length > 0 ? `allowed keys: ${allowed.join(", ")}` : "this mapping takes no keys";
+                    lines.push(`${at([...issue.path, key])}: unknown key; ${suggestion(key, allowed)}${allowedText}`);
                 }
                 break;
             }
@@ -154,33 +178,13 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
                 lines.push(
                     value === undefined
                         ? `${at(issue.path)}: is required (expected ${issue.expected})`
-                        : `${at(issue.path)}: must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${describeType(value)}`,
+                        : `${at(issue.path)}: must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}, got ${describeType(value)}`,
                 );
                 break;
             }
             case "too_small":
-                lines.push(
-                    `${at(issue.path)}: ${
-                        issue.origin === "array"
-                            ? `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}, got ${count(valueAt(input, issue.path))}`
-                            : issue.origin === "string"
-                              ? `${JSON.stringify(valueAt(input, issue.path))} is ${count(valueAt(input, issue.path))} characters long, shorter than the ${issue.minimum} required`
-                              : numberRangeAt(issue.path) !== undefined
-                                ? `${String(valueAt(input, issue.path))} is out of range ${numberRangeAt(issue.path)}`
-                                : `must be at least ${issue.minimum}, got ${String(valueAt(input, issue.path))}`
-                    }${issue.message.startsWith("must") ? ` (${issue.message})` : ""}`,
-                );
-                break;
             case "too_big":
-                lines.push(
-                    `${at(issue.path)}: ${
-                        issue.origin === "array"
-                            ? `must have at most ${issue.maximum} items, got ${count(valueAt(input, issue.path))}`
-                            : numberRangeAt(issue.path) !== undefined
-                              ? `${String(valueAt(input, issue.path))} is out of range ${numberRangeAt(issue.path)}`
-                              : `must be at most ${issue.maximum}, got ${String(valueAt(input, issue.path))}`
-                    }`,
-                );
+                lines.push(`${at(issue.path)}: ${outOfBounds(issue, valueAt(input, issue.path), numberRangeAt(schema, issue.path))}`);
                 break;
             case "invalid_value":
                 if (valueAt(input, issue.path) === undefined) {
@@ -277,7 +281,16 @@ function parseList(key: keyof typeof LIST_SECTIONS, raw: unknown, issues: z.core
     }
     const list: ParsedList<unknown> = { items: [], complete: raw.length >= min };
     if (raw.length < min) {
-        issues.push(custom([key], `must have at least ${min} item${min === 1 ? "" : "s"}, got ${raw.length}`));
+        // Worded like the schema's own bounds (formatIssues): "must have at least 1 item, got 0".
+        issues.push({
+            code: "too_small",
+            origin: "array",
+            minimum: min,
+            inclusive: true,
+            path: [key],
+            message: "",
+            input: raw,
+        } as z.core.$ZodIssue);
     }
     raw.forEach((entry, i) => {
         const result = (item as z.ZodType).safeParse(entry);
@@ -301,7 +314,7 @@ function parseRateLimits(raw: unknown, issues: z.core.$ZodIssue[], parsed: Parse
     }
     const global = envelope.data.global;
     if (global === undefined) {
-        parsed.rateLimits = { global: undefined };
+        parsed.rateLimits = {};
         return;
     }
     const rawLimits = global.limits;
@@ -337,7 +350,8 @@ export function parseStackConfig(configMap: Record<string, string>, stack: strin
     const namespaces = Object.keys(KNOWN_NAMESPACES);
     for (const fullKey of keys) {
         const colon = fullKey.indexOf(":");
-        const namespace = colon < 0 ? "" : fullKey.slice(0, colon);
+        // A key without namespace is the project's, as `pulumi config set` stores it.
+        const namespace = colon < 0 ? PROJECT : fullKey.slice(0, colon);
         const key = fullKey.slice(colon + 1);
         if (namespace === PROJECT) {
             if (!(SECTION_KEYS as string[]).includes(key)) {
