@@ -524,10 +524,17 @@ export async function startUpstream(port = 0, server: http.Server = http.createS
             response.end(body);
         });
     });
+    return { ...(await listenOnLoopback(server, port)), seen };
+}
+
+/**
+ * Starts `server` on 127.0.0.1 (`port` 0: any free port). `close` drops its open connections,
+ * keep-alive ones included, and resolves once it stopped listening.
+ */
+export async function listenOnLoopback(server: http.Server, port = 0): Promise<{ port: number; close(): Promise<void> }> {
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     return {
         port: (server.address() as AddressInfo).port,
-        seen,
         close: () =>
             new Promise((resolve) => {
                 server.closeAllConnections();

@@ -4,12 +4,11 @@
  */
 import { spawnSync } from "node:child_process";
 import * as http from "node:http";
-import { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayConfig, HostConfig, parseStackConfig } from "../../components/config";
-import { findBinary } from "../../harness/nginx";
+import { findBinary, listenOnLoopback } from "../../harness/nginx";
 import { editConfig, stackFile } from "./program";
 
 export * from "../../harness/nginx";
@@ -62,15 +61,9 @@ export function realProcesses(...binaries: string[]): { cleanups: (() => Promise
  * connections included, to `cleanups`. Resolves with the port.
  */
 export async function serveOnLoopback(server: http.Server, cleanups: (() => Promise<void>)[], port = 0): Promise<number> {
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    cleanups.push(
-        () =>
-            new Promise((resolve) => {
-                server.closeAllConnections();
-                server.close(() => resolve());
-            }),
-    );
-    return (server.address() as AddressInfo).port;
+    const listening = await listenOnLoopback(server, port);
+    cleanups.push(listening.close);
+    return listening.port;
 }
 
 /** A self-signed certificate (ECDSA P-256) for `hostname`, made with openssl. */
