@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { reportedRejections } from "../cli/mock-runtime";
+import * as load from "../components/config/load";
 
 void pulumi.runtime.setMocks(
     {
@@ -26,7 +27,31 @@ function unreported(): unknown[] {
     return fresh;
 }
 
+/**
+ * The configuration is parsed inside tests, never while mocha loads the test files. StrykerJS
+ * credits code that runs at load to no test: every mutant of what the parse reaches (all of
+ * components/config) would then count as static, and be tested in a fresh process each instead of
+ * in the running one (@stryker-mutator/core mutant-test-planner.js, reload-environment-decorator.js):
+ * about ten times slower. A call at load fails the file, with the way out.
+ */
+let loadingTestFiles = true;
+const parseStackConfig = load.parseStackConfig;
+Object.defineProperty(load, "parseStackConfig", {
+    enumerable: true,
+    value: (...args: Parameters<typeof parseStackConfig>) => {
+        if (loadingTestFiles) {
+            throw new Error(
+                "parseStackConfig was called while mocha loads the test files: call it inside a test (`it`, `beforeEach`), not in a `describe` body or at the top of a file",
+            );
+        }
+        return parseStackConfig(...args);
+    },
+});
+
 export const mochaHooks = {
+    beforeAll() {
+        loadingTestFiles = false;
+    },
     afterEach() {
         const fresh = unreported();
         if (fresh.length > 0) {
