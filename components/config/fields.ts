@@ -28,10 +28,14 @@ export const quantity = z.string().superRefine((value, ctx) => {
     }
 });
 
-/** A container resource amount: a quantity that is not negative (the API server refuses negative requests and limits). */
+/** What is wrong with a container resource amount: not a quantity, or negative (the API server refuses negative requests and limits). */
+function resourceProblem(check: (value: string) => string | undefined, value: string): string | undefined {
+    return check(value) ?? (value.trim().startsWith("-") ? `"${value}" is negative` : undefined);
+}
+
 function resourceQuantity(check: (value: string) => string | undefined) {
     return z.string().superRefine((value, ctx) => {
-        const problem = check(value) ?? (value.trim().startsWith("-") ? `"${value}" is negative` : undefined);
+        const problem = resourceProblem(check, value);
         if (problem !== undefined) {
             ctx.addIssue({ code: "custom", message: problem });
         }
@@ -74,9 +78,11 @@ const limitMap = z.strictObject({ cpu: cpuQuantity.optional(), memory: memoryQua
 export const resourcesSchema = z.strictObject({ requests: resourceMap, limits: limitMap }).superRefine((resources, ctx) => {
     const { requests, limits } = resources;
     const report = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
-    // The fields report their own problems; compare only what parsed.
-    const memoryOk = checkMemoryQuantity(requests.memory) === undefined && checkMemoryQuantity(limits.memory) === undefined;
-    const cpuOk = checkQuantity(requests.cpu) === undefined && (limits.cpu === undefined || checkQuantity(limits.cpu) === undefined);
+    // The fields report their own problems (a negative amount included); compare only amounts without one.
+    const fine = (check: (value: string) => string | undefined, ...values: (string | undefined)[]) =>
+        values.every((value) => value === undefined || resourceProblem(check, value) === undefined);
+    const memoryOk = fine(checkMemoryQuantity, requests.memory, limits.memory);
+    const cpuOk = fine(checkQuantity, requests.cpu, limits.cpu);
     if (memoryOk && parseMemoryBytes(requests.memory) > parseMemoryBytes(limits.memory)) {
         report(["requests", "memory"], `${requests.memory} is above limits.memory ${limits.memory}`);
     }

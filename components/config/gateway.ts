@@ -119,14 +119,15 @@ export function checkGateways(
     hostNames: Set<string> | undefined,
     report: Report,
 ): void {
-    const raw = Array.isArray(rawGateways) ? rawGateways : [];
-    // A gateway without a name takes the default one: two of them collide like two equal names.
-    checkUnique(
-        report,
-        raw.map((entry, g) => ({ name: gateways[g]?.name ?? (isRecord(entry) ? entry.name : undefined) })),
-        "name",
-        ["gateways"],
-    );
+    if (Array.isArray(rawGateways)) {
+        // A gateway without a name takes the default one: two of them collide like two equal names.
+        checkUnique(
+            report,
+            rawGateways.map((entry, g) => ({ name: gateways[g]?.name ?? (isRecord(entry) ? entry.name : undefined) })),
+            "name",
+            ["gateways"],
+        );
+    }
     const servedBy = new Map<string, string>();
     gateways.forEach((gateway, g) => {
         if (gateway === undefined) {

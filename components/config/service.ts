@@ -429,24 +429,27 @@ export function checkServices(
     const serviceNames = rawValues(rawServices, "name");
     // Route owners from the entries as written: a route taken by an entry with other problems is still taken.
     const routeOwners = new Map<string, string>();
-    (Array.isArray(rawServices) ? rawServices : []).forEach((entry, s) => {
-        const routes = isRecord(entry) && Array.isArray(entry.routes) ? entry.routes : [];
-        routes.forEach((route: unknown, r: number) => {
-            if (!isRecord(route) || typeof route.host !== "string" || typeof route.pathPrefix !== "string") {
-                return;
-            }
-            const key = `${route.host} ${route.pathPrefix}`;
-            const owner = routeOwners.get(key);
-            if (owner !== undefined) {
-                report(
-                    ["services", s, "routes", r, "pathPrefix"],
-                    `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
-                );
-            } else {
-                routeOwners.set(key, typeof entry.name === "string" ? entry.name : `services[${s}]`);
-            }
+    // Stryker disable next-line ConditionalExpression: equivalent, checkAcrossSections calls this only when the services list parsed, so its raw entries are a list.
+    if (Array.isArray(rawServices)) {
+        rawServices.forEach((entry, s) => {
+            const routes = isRecord(entry) && Array.isArray(entry.routes) ? entry.routes : [];
+            routes.forEach((route: unknown, r: number) => {
+                if (!isRecord(route) || typeof route.host !== "string" || typeof route.pathPrefix !== "string") {
+                    return;
+                }
+                const key = `${route.host} ${route.pathPrefix}`;
+                const owner = routeOwners.get(key);
+                if (owner !== undefined) {
+                    report(
+                        ["services", s, "routes", r, "pathPrefix"],
+                        `${route.pathPrefix} on host ${route.host} is already routed to ${owner}`,
+                    );
+                } else {
+                    routeOwners.set(key, typeof entry.name === "string" ? entry.name : `services[${s}]`);
+                }
+            });
         });
-    });
+    }
     const reserved = new Set<string>(Object.values(PLATFORM_APPS));
     services.forEach((service, s) => {
         if (service === undefined) {
@@ -516,10 +519,10 @@ function checkService(report: Report, service: ServiceConfig): void {
         });
         problems.forEach((problem) => report(at("rateLimit", "local", "requestsPerSecond"), problem));
     }
-    const port = service.port ?? RUNTIME_DEFAULTS[service.runtime].port;
-    const portProblem = reservedPortProblem(port, local?.type === "nginx");
+    // A runtime's default port is never a reserved one (tests/config-rules.test.ts holds the table to it).
+    const portProblem = service.port === undefined ? undefined : reservedPortProblem(service.port, local?.type === "nginx");
     if (portProblem !== undefined) {
-        report(at("port"), service.port === undefined ? `the ${service.runtime} default ${portProblem}` : portProblem);
+        report(at("port"), portProblem);
     }
     const matches: { m: RequestMatch; path: (string | number)[]; label: string }[] = service.previews.map((p, i) => ({
         m: p,
