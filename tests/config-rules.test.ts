@@ -1,11 +1,12 @@
 /**
  * The rules of one field or one entry that a stack file can break, each with the message a user
  * reads in `pulumi preview`: resources, CronJob schedules, local rate limits, canary steps and
- * analysis, environment variables, ports, jobs, migrations, gateways, node pools and the network.
+ * analysis, environment variables, ports, jobs, migrations, gateways, node pools, the network, the
+ * AWS region, add-on namespaces, and global limit regexes that can never match.
  * Each case edits the committed dev stack and expects its problems as literals.
  */
 import assert from "node:assert/strict";
-import { imageReference, parseStackConfig, RUNTIME_DEFAULTS, reservedPortProblem } from "../components/config";
+import { imageReference, parseStackConfig, pathRegexProblem, RUNTIME_DEFAULTS, reservedPortProblem } from "../components/config";
 import { configProblems, editConfig, stackFile } from "./support/program";
 
 const dev = () => stackFile("dev").configMap;
@@ -125,6 +126,11 @@ describe("config rules of a service entry", () => {
             `${PC_WEB}.port: 8079 is the listen port of the nginx rate-limiter sidecar (rateLimit.local.type nginx): pick another port`,
         ]);
         accepted(pcWeb((s) => ((s.port = 8079), delete s.rateLimit)));
+        // The range's both ends.
+        assert.equal(configProblems(pcWeb((s) => (s.port = 15000))).length, 1);
+        assert.equal(configProblems(pcWeb((s) => (s.port = 15090))).length, 1);
+        accepted(pcWeb((s) => (s.port = 14999)));
+        accepted(pcWeb((s) => (s.port = 15091)));
     });
 
     it("gives no runtime a default port that a pod reserves, with or without the limiter", () => {
@@ -209,5 +215,78 @@ describe("config image references", () => {
             imageReference({ repository: "docker.io/library/nginx", tag: "1.29.3", digest: undefined }),
             "docker.io/library/nginx:1.29.3",
         );
+    });
+});
+
+describe("config rules across the stack", () => {
+    it("names an AWS region that is not one", () => {
+        assert.deepEqual(configProblems({ ...dev(), "aws:region": "tokyo" }), [
+            'aws:region: "tokyo" is not an AWS region name (e.g. ap-northeast-1)',
+        ]);
+    });
+
+    it("refuses two gateways with one name, and a '..' directory, but not '..' inside a name", () => {
+        const twice = editConfig(dev(), "gateways", (g) => [
+            { ...g[0], hosts: ["pc"] },
+            { ...g[0], hosts: ["sp"] },
+        ]);
+        assert.deepEqual(configProblems(twice), [
+            'bff-platform:gateways[1].name: "istio-ingressgateway" is already the name of gateways[0]; names must be unique',
+        ]);
+        accepted(gateway((g) => (g.accessLog = { hostPath: "/var/log/gateway..old" })));
+    });
+
+    it("wants gateway nodes only when there are gateways", () => {
+        const { "bff-platform:gateways": _gateways, "bff-platform:rateLimits": _rateLimits, ...withoutGateways } = dev();
+        accepted(editConfig(withoutGateways, "nodePools", (pools) => pools.filter((pool: { role: string }) => pool.role !== "gateway")));
+        assert.deepEqual(
+            configProblems(editConfig(dev(), "nodePools", (pools) => pools.filter((pool: { role: string }) => pool.role !== "gateway"))),
+            ['bff-platform:nodePools: needs a pool with role "gateway": gateways run on dedicated gateway nodes (docs/design.md §4)'],
+        );
+    });
+
+    it("refuses a gateway namespace an enabled add-on uses, and allows it while the add-on is off", () => {
+        const inDatadog = gateway((g) => (g.namespace = "datadog"));
+        assert.deepEqual(configProblems(inDatadog), [
+            'bff-platform:addons.datadog: "datadog" gives the datadog add-on\'s namespace the name of the gateway namespace from gateways[istio-ingressgateway].namespace "datadog": Namespace "datadog"; Kubernetes and Pulumi would see one object, so rename one of them',
+        ]);
+        accepted(editConfig(inDatadog, "addons", (addons) => ((addons.datadog = { enabled: false }), addons)));
+    });
+});
+
+describe("config global limit regexes that can never match", () => {
+    const never = (first: string, hint = "") =>
+        `can never match a request path: Envoy matches it against the whole :path, which starts with "/", and every match of this regex starts with ${first}${hint}`;
+
+    it("reads the first literal of every alternative, through groups and an anchor", () => {
+        assert.equal(pathRegexProblem("watch/.*"), never('"w"', ' (did you mean "/watch/.*"?)'));
+        assert.equal(pathRegexProblem("^watch/.*"), never('"w"', ' (did you mean "/watch/.*"?)'));
+        assert.equal(pathRegexProblem("ab|cd|ef"), never('"a" or "c" or "e"'));
+        assert.equal(pathRegexProblem("(watch|live)/.*"), never('"w" or "l"', ' (did you mean "/(watch|live)/.*"?)'));
+        assert.equal(pathRegexProblem("^(?:watch)/x"), never('"w"', ' (did you mean "/(?:watch)/x"?)'));
+        assert.equal(pathRegexProblem("((wa)b|c)d"), never('"w" or "c"', ' (did you mean "/((wa)b|c)d"?)'));
+        assert.equal(pathRegexProblem("(a[)]b|c)d"), never('"a" or "c"', ' (did you mean "/(a[)]b|c)d"?)'));
+    });
+
+    it("skips character classes and escapes when it splits alternatives", () => {
+        // One alternative each: the "|" and "]" are inside a class, or escaped.
+        assert.equal(pathRegexProblem("x[a|]y"), never('"x"', ' (did you mean "/x[a|]y"?)'));
+        assert.equal(pathRegexProblem("x[\\]|]y"), never('"x"', ` (did you mean ${JSON.stringify("/x[\\]|]y")}?)`));
+        assert.equal(pathRegexProblem("x\\|y"), never('"x"', ` (did you mean ${JSON.stringify("/x\\|y")}?)`));
+    });
+
+    it("says nothing where a match may start with '/' or the start cannot be told", () => {
+        for (const regex of [
+            "/watch/.*",
+            "(/watch|/live)/.*",
+            "watch|/live",
+            ".*\\.json",
+            "(?i)watch",
+            "(watch)?/x",
+            "(watch/x",
+            "[w]atch",
+        ]) {
+            assert.equal(pathRegexProblem(regex), undefined, regex);
+        }
     });
 });

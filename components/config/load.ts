@@ -62,15 +62,8 @@ function schemaAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): z.core
             element?: z.core.$ZodType;
             valueType?: z.core.$ZodType;
         };
-        if (def.type === "object") {
-            current = def.shape?.[String(part)];
-        } else if (def.type === "array") {
-            current = def.element;
-        } else if (def.type === "record") {
-            current = def.valueType;
-        } else {
-            return undefined;
-        }
+        // A record's values, or undefined for any other schema, which ends the walk.
+        current = def.type === "object" ? def.shape?.[String(part)] : def.type === "array" ? def.element : def.valueType;
     }
     return current === undefined ? undefined : unwrap(current);
 }

@@ -81,6 +81,7 @@ function distance(a: string, b: string): number {
 export function closest(key: string, allowed: readonly string[]): string | undefined {
     const best = allowed
         .map((candidate) => ({ candidate, d: distance(key, candidate) }))
+        // Stryker disable next-line EqualityOperator: equivalent, the candidates are distinct keys, never equal.
         .sort((x, y) => x.d - y.d || (x.candidate < y.candidate ? -1 : 1))[0];
     return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.candidate : undefined;
 }

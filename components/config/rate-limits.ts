@@ -152,14 +152,14 @@ function* structure(regex: string, from = 0): Generator<{ index: number; char: s
     }
 }
 
-/** Index of the `)` closing the group opened at `open`, or -1. */
-function closingParen(regex: string, open: number): number {
+/** Index of the `)` closing the group opened at `open`; undefined when it is not closed. */
+function closingParen(regex: string, open: number): number | undefined {
     for (const { index, char, depth } of structure(regex, open)) {
         if (char === ")" && depth === 0) {
             return index;
         }
     }
-    return -1;
+    return undefined;
 }
 
 /** The top-level alternatives of a regex (`a|(b|c)` -> `a`, `(b|c)`). */
@@ -185,11 +185,14 @@ function firstCharacters(regex: string): Set<string> | undefined {
         branch = branch.startsWith("^") ? branch.slice(1) : branch;
         if (branch.startsWith("(")) {
             const close = closingParen(branch, 0);
-            if (close < 0 || /^[?*{]/.test(branch.slice(close + 1))) {
+            if (close === undefined || /^[?*{]/.test(branch.slice(close + 1))) {
                 return undefined;
             }
-            const inner = branch.slice(branch.startsWith("(?:") ? 3 : branch.startsWith("(?") ? -1 : 1, close);
-            const first = branch.startsWith("(?") && !branch.startsWith("(?:") ? undefined : firstCharacters(inner);
+            // Flags or a named group ("(?i)", "(?P<name>"): not told.
+            if (branch.startsWith("(?") && !branch.startsWith("(?:")) {
+                return undefined;
+            }
+            const first = firstCharacters(branch.slice(branch.startsWith("(?:") ? 3 : 1, close));
             if (first === undefined) {
                 return undefined;
             }
@@ -257,10 +260,8 @@ export function literalPrefix(regex: string): string {
         if (quantifier === "?" || quantifier === "*" || quantifier === "{") {
             break;
         }
+        // A `+` after it is a metacharacter: the literal is kept once, and the loop stops there.
         prefix += literal;
-        if (quantifier === "+") {
-            break;
-        }
         i = next;
     }
     return prefix;
