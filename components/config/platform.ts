@@ -200,10 +200,8 @@ export function checkPlatform(sections: PlatformSections, report: Report): void 
     }
     // The Job's name is also its pods' `job-name` label value: Kubernetes asks for at most 63
     // characters (https://kubernetes.io/docs/concepts/workloads/controllers/job/#writing-a-job-spec).
+    // A service that parsed has a DNS-label name (its schema); the version and the length can still break the Job's.
     for (const { service, index } of withAssets) {
-        if (checkName("dns1123Label", service.name) !== undefined) {
-            continue; // the name itself is reported at services[i].name
-        }
         const problem = checkName("dns1123Label", staticUploadJobName(service.name, service.version));
         if (problem !== undefined) {
             report(
