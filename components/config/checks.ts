@@ -110,10 +110,10 @@ export function checkAcrossSections(
     if (parsed.services !== undefined) {
         checkServices(parsed.services.items, raw.services, hostNames, report);
     }
-    if (parsed.services !== undefined && parsed.gateways !== undefined && Array.isArray(raw.gateways)) {
+    if (parsed.services !== undefined && Array.isArray(raw.gateways)) {
         const servedHosts = new Set(
             // Stryker disable next-line ArrayDeclaration: equivalent, a host name is a DNS label and never "Stryker was here".
-            raw.gateways.flatMap((g) => (isRecord(g) && Array.isArray(g.hosts) ? g.hosts.filter((h) => typeof h === "string") : [])),
+            raw.gateways.flatMap((g): unknown[] => (isRecord(g) && Array.isArray(g.hosts) ? g.hosts : [])),
         );
         parsed.services.items.forEach((service, s) =>
             service?.routes.forEach((route, r) => {

@@ -22,8 +22,8 @@ function entryName(list: unknown, index: number, key: string): string | undefine
     if (!Array.isArray(list)) {
         return undefined;
     }
-    const nameOf = (entry: unknown) =>
-        entry !== null && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>)[key] : undefined;
+    // A primitive has no such property either; null and a list are read as unnamed.
+    const nameOf = (entry: unknown) => (Array.isArray(entry) ? undefined : (entry as Record<string, unknown> | null)?.[key]);
     const name = nameOf(list[index]);
     if (typeof name !== "string" || !SHOWABLE.test(name)) {
         return undefined;
@@ -42,7 +42,7 @@ export function formatPath(path: readonly PropertyKey[], input?: unknown): strin
         if (typeof part === "number") {
             const listKey = path[i - 1];
             const nameKey = typeof listKey === "string" ? NAMED_LISTS[listKey] : undefined;
-            const nameIsTheProblem = nameKey !== undefined && path[i + 1] === nameKey && i + 2 === path.length;
+            const nameIsTheProblem = path[i + 1] === nameKey && i + 2 === path.length;
             const name = nameKey === undefined || nameIsTheProblem ? undefined : entryName(current, part, nameKey);
             text += `[${name ?? part}]`;
         } else {
@@ -79,10 +79,11 @@ function distance(a: string, b: string): number {
 
 /** The allowed key closest to `key`, when it is close enough to be a typo. */
 export function closest(key: string, allowed: readonly string[]): string | undefined {
-    const best = allowed
-        .map((candidate) => ({ candidate, d: distance(key, candidate) }))
-        // Stryker disable next-line EqualityOperator: equivalent, the candidates are distinct keys, never equal.
-        .sort((x, y) => x.d - y.d || (x.candidate < y.candidate ? -1 : 1))[0];
+    // Closest first, then alphabetical.
+    // Stryker disable next-line EqualityOperator: equivalent, the candidates are distinct keys, never equal.
+    const order = (x: { candidate: string; d: number }, y: { candidate: string; d: number }) =>
+        x.d - y.d || (x.candidate < y.candidate ? -1 : 1);
+    const best = allowed.map((candidate) => ({ candidate, d: distance(key, candidate) })).sort(order)[0];
     return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.candidate : undefined;
 }
 

@@ -154,8 +154,9 @@ function* structure(regex: string, from = 0): Generator<{ index: number; char: s
 
 /** Index of the `)` closing the group opened at `open`; undefined when it is not closed. */
 function closingParen(regex: string, open: number): number | undefined {
-    for (const { index, char, depth } of structure(regex, open)) {
-        if (char === ")" && depth === 0) {
+    // The group's own "(" is at depth 1: the first character back at depth 0 is its ")".
+    for (const { index, depth } of structure(regex, open)) {
+        if (depth === 0) {
             return index;
         }
     }
@@ -188,10 +189,8 @@ function firstCharacters(regex: string): Set<string> | undefined {
             if (close === undefined || /^[?*{]/.test(branch.slice(close + 1))) {
                 return undefined;
             }
-            // Flags or a named group ("(?i)", "(?P<name>"): not told.
-            if (branch.startsWith("(?") && !branch.startsWith("(?:")) {
-                return undefined;
-            }
+            // After flags or a named group's "(?" ("(?i)", "(?P<name>"), the inner text starts with
+            // "?", a metacharacter: its start is not told.
             const first = firstCharacters(branch.slice(branch.startsWith("(?:") ? 3 : 1, close));
             if (first === undefined) {
                 return undefined;
