@@ -80,8 +80,8 @@ function distance(a: string, b: string): number {
 /** The allowed key closest to `key`, when it is close enough to be a typo. */
 export function closest(key: string, allowed: readonly string[]): string | undefined {
     // Closest first, then alphabetical.
-    // Stryker disable next-line EqualityOperator: equivalent, the candidates are distinct keys, never equal.
     const order = (x: { candidate: string; d: number }, y: { candidate: string; d: number }) =>
+        // Stryker disable next-line EqualityOperator: equivalent, the candidates are distinct keys, never equal.
         x.d - y.d || (x.candidate < y.candidate ? -1 : 1);
     const best = allowed.map((candidate) => ({ candidate, d: distance(key, candidate) })).sort(order)[0];
     return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.candidate : undefined;
