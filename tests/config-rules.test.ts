@@ -254,6 +254,27 @@ describe("config rules across the stack", () => {
     });
 });
 
+describe("config global limits checked against capacity", () => {
+    const watch = (limit: Record<string, unknown>) =>
+        editConfig(stackFile("production").configMap, "rateLimits", (r) => ((r.global.limits[0] = { ...r.global.limits[0], ...limit }), r));
+    const problems = (limit: Record<string, unknown>) => configProblems(watch(limit), "production");
+
+    it("compares a limit with its ceiling only once the limit itself is right", () => {
+        // production's watch limit (450 rps) is above its ceiling (320 rps).
+        assert.match(
+            problems({ pathRegex: "/x.*" })[0],
+            /^bff-platform:rateLimits\.global\.limits\[watch\]\.requestsPerUnit: 450 per second \(450 rps\) is above the ceiling of 320 rps/,
+        );
+        // Far above any ceiling: only the limit's own problem is said.
+        assert.deepEqual(problems({ path: undefined, pathRegex: "(?=x)", requestsPerUnit: 100000 }), [
+            `bff-platform:rateLimits.global.limits[watch].pathRegex: "(?=x)" is not an RE2 regular expression (Envoy's safe_regex): invalid perl operator: (?=`,
+        ]);
+        assert.deepEqual(problems({ path: undefined, pathRegex: undefined, requestsPerUnit: 100000 }), [
+            "bff-platform:rateLimits.global.limits[watch]: set exactly one of path and pathRegex",
+        ]);
+    });
+});
+
 describe("config global limit regexes that can never match", () => {
     const never = (first: string, hint = "") =>
         `can never match a request path: Envoy matches it against the whole :path, which starts with "/", and every match of this regex starts with ${first}${hint}`;
