@@ -169,6 +169,16 @@ describe("config rules of lists, gateways, node pools and the network", () => {
         assert.deepEqual(configProblems(withoutGateways), [
             "bff-platform:rateLimits.global: needs an ingress gateway: global limits are enforced by the gateway's Envoy (EnvoyFilters on its pods); add a gateways entry",
         ]);
+        // A gateway entry that is not a mapping, or whose hosts are not a list, serves no host.
+        assert.deepEqual(configProblems(editConfig(dev(), "gateways", (g) => [g[0], null])), [
+            "bff-platform:gateways[1]: must be an object, got null",
+        ]);
+        const unlisted = configProblems(gateway((g) => (g.hosts = "pc")));
+        assert.equal(unlisted[0], 'bff-platform:gateways[istio-ingressgateway].hosts: must be a list, got string "pc"');
+        assert.equal(
+            unlisted[1],
+            'bff-platform:services[pc-web].routes[0].host: "pc" is served by no gateway: add it to a gateways[].hosts list',
+        );
         // Two hosts named 1: their type is the problem, not a duplicate name.
         const problems = configProblems(editConfig(dev(), "hosts", (hosts) => ((hosts[0].name = 1), (hosts[1].name = 1), hosts)));
         assert.deepEqual(problems.slice(0, 2), [
