@@ -564,9 +564,10 @@ describe("BFF service: autoscaling, disruption budget, jobs", () => {
 
     it("validates every object of every production service against the upstream schemas", async () => {
         const problems: string[] = [];
-        assert.equal(productionServices().length, 15);
-        for (const s of productionServices()) {
-            for (const object of allObjects(renderBffService(s, ctx()))) {
+        const context = ctx();
+        assert.equal(context.services.length, 15);
+        for (const s of context.services) {
+            for (const object of allObjects(renderBffService(s, context))) {
                 for (const problem of await validateKubeObject(object)) {
                     problems.push(`${object.kind} ${object.metadata.name}: ${problem}`);
                 }
